@@ -1,0 +1,191 @@
+"""Django settings for Qingfeng.
+
+Configuration comes from the environment so the same code runs on a laptop
+(SQLite, eager background work) and in production (PostgreSQL, Celery + Redis).
+See README.md, "Configuration", for every variable.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("QINGFENG_VAR_DIR", BASE_DIR / "var"))
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+DEBUG = env_bool("QINGFENG_DEBUG", default=True)
+PRODUCTION = env_bool("QINGFENG_PRODUCTION", default=False)
+
+# Development fallbacks keep `make run` a one-step affair; production refuses them.
+_DEV_SECRET = "qingfeng-dev-only-secret-key-do-not-use-in-production"
+_DEV_FIELD_KEY = "tY5Lq4mO0cQ8b0wF2H9J3K6xZ1vN7pR4sU8eW2yA5dM="  # Fernet, dev only
+_DEV_HMAC_KEY = "qingfeng-dev-only-hmac-key"
+
+SECRET_KEY = os.environ.get("QINGFENG_SECRET_KEY", _DEV_SECRET)
+# Comma-separated Fernet keys; the first encrypts, all decrypt (rotation).
+FIELD_ENCRYPTION_KEYS = [
+    k.strip() for k in os.environ.get("QINGFENG_FIELD_KEYS", _DEV_FIELD_KEY).split(",") if k.strip()
+]
+HMAC_KEY = os.environ.get("QINGFENG_HMAC_KEY", _DEV_HMAC_KEY)
+
+if PRODUCTION:
+    for name, value, dev in (
+        ("QINGFENG_SECRET_KEY", SECRET_KEY, _DEV_SECRET),
+        ("QINGFENG_FIELD_KEYS", FIELD_ENCRYPTION_KEYS[0], _DEV_FIELD_KEY),
+        ("QINGFENG_HMAC_KEY", HMAC_KEY, _DEV_HMAC_KEY),
+    ):
+        if value == dev:
+            raise RuntimeError(f"{name} must be set in production")
+    DEBUG = False
+elif SECRET_KEY == _DEV_SECRET and not DEBUG:
+    warnings.warn("Running with the development SECRET_KEY", stacklevel=1)
+
+ALLOWED_HOSTS = [h.strip() for h in os.environ.get("QINGFENG_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "qingfeng.core",
+    "qingfeng.offices",
+    "qingfeng.accounts",
+    "qingfeng.deadlines",
+    "qingfeng.cases",
+    "qingfeng.intake",
+    "qingfeng.notifications",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "qingfeng.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "qingfeng" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "qingfeng.wsgi.application"
+
+DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=int(os.environ.get("QINGFENG_CONN_MAX_AGE", "60")))}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL plus a busy timeout lets the dev server and a management command share the file.
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "qingfeng" / "locale"]
+TIME_ZONE = os.environ.get("QINGFENG_TIME_ZONE", "Asia/Shanghai")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "qingfeng" / "static"]
+MEDIA_ROOT = Path(os.environ.get("QINGFENG_MEDIA_ROOT", VAR_DIR / "media"))
+# Attachments are never served from a public URL; see cases.views.attachment_download.
+MEDIA_URL = None  # type: ignore[assignment]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(MEDIA_ROOT)}},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "qingfeng.core.api.exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "qingfeng.core.api.Pagination",
+    "PAGE_SIZE": 20,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Qingfeng API",
+    "DESCRIPTION": "Complaint and report handling for discipline inspection and supervision offices.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# Background work: eager in-process unless a broker is configured.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = False
+CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE = {
+    "check-deadlines": {"task": "qingfeng.deadlines.tasks.check_deadlines_task", "schedule": 3600.0},
+}
+
+# Attachments.
+ATTACHMENT_MAX_BYTES = int(os.environ.get("QINGFENG_ATTACHMENT_MAX_BYTES", str(20 * 1024 * 1024)))
+ATTACHMENT_MAX_COUNT = 20
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("QINGFENG_LOG_LEVEL", "WARNING")},
+}

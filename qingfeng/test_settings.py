@@ -1,0 +1,13 @@
+"""Settings for the test suite: fast hashing, eager tasks, files in a temp folder."""
+
+import tempfile
+
+from qingfeng.settings import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CELERY_TASK_ALWAYS_EAGER = True
+MEDIA_ROOT = tempfile.mkdtemp(prefix="qingfeng-test-media-")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": MEDIA_ROOT}},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
