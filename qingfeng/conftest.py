@@ -1,13 +1,34 @@
 from __future__ import annotations
 
-import pytest
+import os
+import shutil
+from collections.abc import Callable
+from typing import Any
 
-from qingfeng.factories import make_office
+import pytest
+from rest_framework.test import APIClient
+
+from qingfeng.accounts.models import Role, User
+from qingfeng.factories import UserFactory, make_office
 from qingfeng.offices.models import Office
+
+ALL_ROLES = [r.value for r in Role]
+WORK_ROLES = [Role.INTAKE_CLERK, Role.PETITION_HEAD, Role.HANDLER, Role.DEPARTMENT_HEAD, Role.LEADER]
+
+
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    from django.conf import settings
+
+    chromium = shutil.which("chromium") or os.path.exists("/usr/bin/chromium")
+    for item in items:
+        if "browser" in item.keywords and not chromium:
+            item.add_marker(pytest.mark.skip(reason="Chromium is not installed (/usr/bin/chromium); `.ci/run` installs it"))
+        if "postgres" in item.keywords and not settings.IS_POSTGRES:
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL: run with DATABASE_URL=postgres://… (`.ci/run` does)"))
 
 
 @pytest.fixture
-def tree(db) -> dict[str, Office]:
+def tree(db: Any) -> dict[str, Office]:
     """A small office tree: national > province 11 > city 1101 > counties 110101, 110102 > sub-districts."""
     nat = make_office("0", "国家监委")
     p = make_office("11", "北京市纪委监委", nat)
@@ -18,3 +39,61 @@ def tree(db) -> dict[str, Office]:
     s2 = make_office("110101002", "景山街道纪工委", a)
     p2 = make_office("12", "天津市纪委监委", nat)
     return {"national": nat, "province": p, "city": c, "county": a, "sibling": b, "street": s, "street2": s2, "province2": p2}
+
+
+@pytest.fixture
+def make_user(db: Any) -> Callable[..., User]:
+    def make(office: Office | None, *roles: str, username: str | None = None) -> User:
+        kwargs: dict[str, Any] = {"office": office, "roles": list(roles)}
+        if username:
+            kwargs["username"] = username
+        return UserFactory(**kwargs)
+
+    return make
+
+
+@pytest.fixture
+def staff(tree: dict[str, Office], make_user: Callable[..., User]) -> Callable[[str], User]:
+    """staff("county") -> a user of that office holding every working role."""
+    cache: dict[str, User] = {}
+
+    def get(key: str) -> User:
+        if key not in cache:
+            cache[key] = make_user(tree[key], *WORK_ROLES, username=f"staff_{key}")
+        return cache[key]
+
+    return get
+
+
+@pytest.fixture
+def api() -> Callable[[User | None], APIClient]:
+    def client(user: User | None = None) -> APIClient:
+        c = APIClient()
+        if user is not None:
+            c.force_authenticate(user)
+        return c
+
+    return client
+
+
+@pytest.fixture
+def register(tree: dict[str, Office]) -> Callable[..., Any]:
+    """Register a case through the real service: register(office_key_or_office, **overrides)."""
+    from qingfeng.intake.services import PartyInput, RegistrationInput, ReporterInput, case_register
+
+    def reg(office: str | Office = "county", actor: User | None = None, **overrides: Any) -> Any:
+        off = tree[office] if isinstance(office, str) else office
+        reporter = overrides.pop("reporter", ReporterInput(anonymous=False, name="张三", phone="13800138000"))
+        parties = overrides.pop("parties", [PartyInput(name="李四", post="镇长", unit="某某镇人民政府")])
+        data = RegistrationInput(
+            channel=overrides.pop("channel", "phone"),
+            title=overrides.pop("title", "反映某镇镇长违规收受礼金"),
+            description=overrides.pop("description", "2026年春节期间，某镇镇长李四收受辖区企业礼金两万元。"),
+            region_code=overrides.pop("region_code", off.region_code if len(off.region_code) >= 2 else "11"),
+            reporter=reporter,
+            parties=parties,
+            **overrides,
+        )
+        return case_register(data=data, office=off, actor=actor)
+
+    return reg

@@ -134,6 +134,10 @@ class Case(models.Model):
     # Last level notified by check_deadlines (0 none, 1 warn, 2 overdue, 3 seriously overdue).
     deadline_level = models.PositiveSmallIntegerField(default=0)
     status_changed_at = models.DateTimeField(null=True, blank=True)
+    # When the holding office got the case (registration, or arrival by transfer/assignment).
+    held_since = models.DateTimeField(null=True, blank=True)
+    disposed_at = models.DateTimeField(null=True, blank=True)
+    reopened_count = models.PositiveSmallIntegerField(default=0)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -1,0 +1,133 @@
+"""Case API: thin views over intake.services, cases.services and cases.selectors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import FileResponse
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from qingfeng.accounts.models import Role
+from qingfeng.cases import serializers as s
+from qingfeng.cases.models import Attachment
+from qingfeng.cases.selectors import CaseFilters, case_detail_prefetch, case_get_for_user, case_list
+from qingfeng.cases.services import case_transition
+from qingfeng.cases.workflow import Action
+from qingfeng.core.errors import NotFound, PermissionDenied, ValidationFailed
+from qingfeng.intake.services import case_register
+from qingfeng.offices.models import Office
+from qingfeng.offices.selectors import office_is_in_subtree
+
+REGISTER_ROLES = (Role.INTAKE_CLERK, Role.PETITION_HEAD)
+
+
+def _office_of(request: Request) -> Office:
+    office = getattr(request.user, "office", None)
+    if office is None:
+        raise PermissionDenied(_("Your account belongs to no office; ask an administrator."))
+    return office
+
+
+def _detail(request: Request, number: str) -> dict[str, Any]:
+    case = case_get_for_user(user=request.user, number=number)  # type: ignore[arg-type]
+    case = case_detail_prefetch(type(case).objects.filter(pk=case.pk)).select_related("reporter").get()
+    return dict(s.CaseDetailSerializer(case, context={"request": request}).data)
+
+
+class CaseListCreateApi(APIView):
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    @extend_schema(
+        parameters=[s.CaseFilterSerializer],
+        responses=s.CaseListSerializer(many=True),
+        summary="List and filter the cases your office can see",
+    )
+    def get(self, request: Request) -> Response:
+        office = _office_of(request)
+        params = s.CaseFilterSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        f = dict(params.validated_data)
+        holding = None
+        if f.get("office"):
+            holding = Office.objects.filter(code=f["office"]).first()
+            if holding is None or not office_is_in_subtree(holding, office):
+                raise ValidationFailed({"office": [_("Choose your own office or one below it.")]})
+        filters = CaseFilters(
+            status=list(f.get("status") or []),
+            channel=list(f.get("channel") or []),
+            item_type=list(f.get("item_type") or []),
+            source=list(f.get("source") or []),
+            category=f.get("category"),
+            region=f.get("region"),
+            holding_office=holding,
+            deadline=f.get("deadline"),
+            received_from=f.get("received_from"),
+            received_to=f.get("received_to"),
+            q=f.get("q"),
+            is_repeat=f.get("is_repeat"),
+            is_real_name=f.get("is_real_name"),
+            ordering=f.get("ordering") or "-received_at",
+        )
+        qs = case_list(office=office, filters=filters)
+        from qingfeng.core.api import Pagination
+
+        paginator = Pagination()
+        page = paginator.paginate_queryset(qs, request, view=self)
+        return paginator.get_paginated_response(s.CaseListSerializer(page, many=True).data)
+
+    @extend_schema(request=s.RegistrationSerializer, responses={201: s.CaseDetailSerializer}, summary="Register a report")
+    def post(self, request: Request) -> Response:
+        office = _office_of(request)
+        if not request.user.has_role(*REGISTER_ROLES):  # type: ignore[union-attr]
+            raise PermissionDenied(_("Only intake clerks and petition office heads register reports."))
+        ser = s.RegistrationSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        case = case_register(data=ser.to_input(), office=office, actor=request.user)  # type: ignore[arg-type]
+        return Response(_detail(request, case.number), status=status.HTTP_201_CREATED)
+
+
+class CaseDetailApi(APIView):
+    @extend_schema(responses=s.CaseDetailSerializer, summary="A case with its timeline, deadlines and allowed actions")
+    def get(self, request: Request, number: str) -> Response:
+        return Response(_detail(request, number))
+
+
+class AttachmentDownloadApi(APIView):
+    @extend_schema(responses={(200, "application/octet-stream"): bytes}, summary="Download an attachment")
+    def get(self, request: Request, number: str, attachment_id: int) -> FileResponse:
+        case = case_get_for_user(user=request.user, number=number)  # type: ignore[arg-type]
+        att = Attachment.objects.filter(case=case, pk=attachment_id).first()
+        if att is None:
+            raise NotFound(_("No such attachment on this case."))
+        return FileResponse(att.file.open("rb"), as_attachment=True, filename=att.original_name, content_type=att.content_type)
+
+
+def action_view(action: str) -> type[APIView]:
+    """One endpoint per workflow action, each with its own input schema."""
+    serializer_class = s.ACTION_SERIALIZERS[action]
+    label = Action(action).label
+
+    class ActionApi(APIView):
+        @extend_schema(
+            request=serializer_class,
+            responses={200: s.CaseDetailSerializer},
+            summary=f"Workflow action: {label}",
+            operation_id=f"cases_{action}",
+            parameters=[OpenApiParameter("number", str, OpenApiParameter.PATH)],
+        )
+        def post(self, request: Request, number: str) -> Response:
+            ser = serializer_class(data=request.data)
+            ser.is_valid(raise_exception=True)
+            params = dict(ser.validated_data)
+            reason = params.pop("reason", "")
+            case_transition(case_number=number, action=action, actor=request.user, reason=reason, params=params)  # type: ignore[arg-type]
+            return Response(_detail(request, number))
+
+    ActionApi.__name__ = f"Case{''.join(p.title() for p in action.split('_'))}Api"
+    return ActionApi

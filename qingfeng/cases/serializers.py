@@ -1,0 +1,312 @@
+"""Input and output shapes of the case API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from qingfeng.accounts.models import Role, User
+from qingfeng.cases.choices import (
+    Channel,
+    DisposalWay,
+    Gender,
+    InquiryOutcome,
+    ItemType,
+    NotAcceptedReason,
+    PartyKind,
+    Rank,
+    Source,
+    Status,
+    Substantiation,
+    Urgency,
+)
+from qingfeng.cases.models import Attachment, Case, CaseEvent, ReportedParty, Reporter
+from qingfeng.cases.workflow import Action
+from qingfeng.deadlines import rules
+from qingfeng.deadlines.services import open_deadlines
+from qingfeng.intake.services import PartyInput, RegistrationInput, ReporterInput
+
+# --- registration input ------------------------------------------------------------------
+
+
+class ReporterInSerializer(serializers.Serializer):
+    anonymous = serializers.BooleanField(default=True)
+    name = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
+    id_number = serializers.CharField(required=False, allow_blank=True, max_length=30, default="")
+    phone = serializers.CharField(required=False, allow_blank=True, max_length=40, default="")
+    phone2 = serializers.CharField(required=False, allow_blank=True, max_length=40, default="")
+    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    address = serializers.CharField(required=False, allow_blank=True, max_length=300, default="")
+    gender = serializers.ChoiceField(choices=Gender.choices, required=False, allow_blank=True, default="")
+    party_member = serializers.BooleanField(required=False, allow_null=True, default=None)
+    occupation = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
+    rank = serializers.ChoiceField(choices=Rank.choices, required=False, allow_blank=True, default="")
+    unit = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+    region_code = serializers.CharField(required=False, allow_blank=True, max_length=12, default="")
+
+
+class PartyInSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=PartyKind.choices, default=PartyKind.PERSON)
+    name = serializers.CharField(max_length=100)
+    id_number = serializers.CharField(required=False, allow_blank=True, max_length=30, default="")
+    gender = serializers.ChoiceField(choices=Gender.choices, required=False, allow_blank=True, default="")
+    birth_date = serializers.DateField(required=False, allow_null=True, default=None)
+    party_member = serializers.BooleanField(required=False, allow_null=True, default=None)
+    post = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
+    rank = serializers.ChoiceField(choices=Rank.choices, required=False, allow_blank=True, default="")
+    unit = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+    unit_nature = serializers.CharField(required=False, allow_blank=True, max_length=50, default="")
+    region_code = serializers.CharField(required=False, allow_blank=True, max_length=12, default="")
+    managed_at_this_level = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+
+class RegistrationSerializer(serializers.Serializer):
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    received_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    source = serializers.ChoiceField(choices=Source.choices, default=Source.OWN_LEVEL)
+    item_type = serializers.ChoiceField(choices=ItemType.choices, default=ItemType.ACCUSATION)
+    urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.NORMAL)
+    is_group_visit = serializers.BooleanField(default=False)
+    head_count = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=100000, default=None)
+    region_code = serializers.RegexField(
+        r"^\d{2}(\d{2}(\d{2}(\d{3})?)?)?$",
+        error_messages={"invalid": _("Give the region code where the problem happened (2, 4, 6 or 9 digits).")},
+    )
+    categories = serializers.ListField(child=serializers.CharField(max_length=32), required=False, default=list)
+    tags = serializers.ListField(child=serializers.CharField(max_length=32), required=False, default=list)
+    keywords = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(max_length=50000)
+    ocr_text = serializers.CharField(required=False, allow_blank=True, max_length=200000, default="")
+    leader_instructions = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+    external_id = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=64, default=None)
+    reporter = ReporterInSerializer(required=False)
+    parties = PartyInSerializer(many=True, required=False, default=list)
+    attachments = serializers.ListField(child=serializers.FileField(), required=False, default=list, write_only=True)
+
+    def to_input(self) -> RegistrationInput:
+        d: dict[str, Any] = dict(self.validated_data)
+        rep = d.pop("reporter", None) or {}
+        parties = d.pop("parties", [])
+        return RegistrationInput(
+            **d,
+            reporter=ReporterInput(**rep) if rep else ReporterInput(),
+            parties=[PartyInput(**p) for p in parties],
+        )
+
+
+# --- output --------------------------------------------------------------------------------
+
+HANDLING_ROLES = frozenset({Role.INTAKE_CLERK, Role.PETITION_HEAD, Role.HANDLER, Role.DEPARTMENT_HEAD, Role.LEADER})
+
+
+def can_see_identity(user: User, case: Case) -> bool:
+    """Need-to-know: only the holding office's handling roles see who reported."""
+    return user.office_id == case.holding_office_id and user.has_role(*HANDLING_ROLES)
+
+
+class ReporterOutSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Reporter
+        fields = ["is_anonymous", "name", "id_number", "phone", "phone2", "email", "address", "gender",
+                  "party_member", "occupation", "rank", "unit", "region_code"]
+
+
+class PartyOutSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ReportedParty
+        fields = ["id", "kind", "name", "gender", "birth_date", "party_member", "post", "rank", "unit", "unit_nature",
+                  "region_code", "managed_at_this_level"]
+
+
+class AttachmentOutSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Attachment
+        fields = ["id", "original_name", "content_type", "size", "sha256", "is_scan", "created_at"]
+
+
+class EventOutSerializer(serializers.ModelSerializer):
+    actor = serializers.SerializerMethodField()
+    office = serializers.CharField(source="office.code")
+    office_name = serializers.CharField(source="office.name")
+    target_office = serializers.CharField(source="target_office.code", allow_null=True, default=None)
+
+    class Meta:
+        model = CaseEvent
+        fields = ["id", "action", "from_status", "to_status", "actor", "office", "office_name", "target_office",
+                  "reason", "data", "created_at"]
+
+    def get_actor(self, obj: CaseEvent) -> str | None:
+        return str(obj.actor) if obj.actor_id else None
+
+
+class CaseListSerializer(serializers.ModelSerializer):
+    holding_office = serializers.CharField(source="holding_office.code")
+    holding_office_name = serializers.CharField(source="holding_office.name")
+
+    class Meta:
+        model = Case
+        fields = ["number", "title", "status", "channel", "source", "item_type", "urgency", "region_code",
+                  "received_at", "holding_office", "holding_office_name", "is_real_name", "is_repeat",
+                  "next_due", "next_due_kind", "deadline_level"]
+
+
+class DeadlineSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    label = serializers.CharField()
+    due = serializers.DateField()
+
+
+class CaseDetailSerializer(serializers.ModelSerializer):
+    holding_office = serializers.CharField(source="holding_office.code")
+    holding_office_name = serializers.CharField(source="holding_office.name")
+    received_office = serializers.CharField(source="received_office.code")
+    repeat_of = serializers.CharField(source="repeat_of.number", allow_null=True, default=None)
+    assigned_by = serializers.CharField(source="assigned_by.code", allow_null=True, default=None)
+    categories = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    tags = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    reporter = serializers.SerializerMethodField()
+    parties = PartyOutSerializer(source="reported_parties", many=True, read_only=True)
+    attachments = AttachmentOutSerializer(many=True, read_only=True)
+    open_deadlines = serializers.SerializerMethodField()
+    allowed_actions = serializers.SerializerMethodField()
+    timeline = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Case
+        exclude = ["id", "search_tokens", "handler", "created_by"]
+
+    @extend_schema_field(ReporterOutSerializer(allow_null=True))
+    def get_reporter(self, obj: Case) -> dict[str, Any] | None:
+        reporter = getattr(obj, "reporter", None)
+        if reporter is None:
+            return None
+        if reporter.is_anonymous or can_see_identity(self.context["request"].user, obj):
+            return dict(ReporterOutSerializer(reporter).data)
+        return {"is_anonymous": False, "name": str(_("real-name reporter (identity protected)"))}
+
+    @extend_schema_field(DeadlineSerializer(many=True))
+    def get_open_deadlines(self, obj: Case) -> list[dict[str, Any]]:
+        return [{"kind": k, "label": str(rules.LABELS.get(k, k)), "due": d} for k, d in sorted(open_deadlines(obj).items(), key=lambda i: i[1])]
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=Action.choices)))
+    def get_allowed_actions(self, obj: Case) -> list[str]:
+        from qingfeng.cases.services import allowed_actions
+
+        return allowed_actions(case=obj, user=self.context["request"].user)
+
+    @extend_schema_field(EventOutSerializer(many=True))
+    def get_timeline(self, obj: Case) -> list[dict[str, Any]]:
+        from qingfeng.cases.selectors import case_timeline
+
+        return list(EventOutSerializer(case_timeline(obj), many=True).data)
+
+
+# --- workflow action inputs: one serializer per action -------------------------------------
+
+
+class ActionSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+
+
+class ScreenSerializer(ActionSerializer):
+    item_type = serializers.ChoiceField(choices=ItemType.choices, required=False)
+
+
+class NotAcceptSerializer(ActionSerializer):
+    not_accepted_reason = serializers.ChoiceField(choices=NotAcceptedReason.choices)
+
+
+class SendUpSerializer(ActionSerializer):
+    concerns_own_leaders = serializers.BooleanField(default=False)
+
+
+class TransferSerializer(ActionSerializer):
+    target_office = serializers.CharField(max_length=12)
+
+
+class AssignSerializer(TransferSerializer):
+    due_date = serializers.DateField()
+
+
+class MarkRepeatSerializer(ActionSerializer):
+    repeat_of = serializers.CharField(max_length=40)
+    new_facts = serializers.BooleanField(default=False)
+
+
+class AcceptSerializer(ActionSerializer):
+    handler = serializers.IntegerField(required=False, allow_null=True)
+
+
+class DisposeSerializer(ActionSerializer):
+    way = serializers.ChoiceField(choices=DisposalWay.choices)
+    study_opinion = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+
+
+class InquiryOutcomeSerializer(ActionSerializer):
+    outcome = serializers.ChoiceField(choices=InquiryOutcome.choices)
+
+
+class ConcludeSerializer(ActionSerializer):
+    substantiation = serializers.ChoiceField(choices=Substantiation.choices)
+    conclusion = serializers.CharField(max_length=10000)
+    sanctions = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+    losses_recovered = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0, required=False, allow_null=True)
+    name_cleared = serializers.BooleanField(default=False)
+
+
+class FeedBackSerializer(ActionSerializer):
+    objection = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
+
+
+class ReturnVisitSerializer(ActionSerializer):
+    problem_solved = serializers.BooleanField()
+    satisfaction = serializers.IntegerField(min_value=1, max_value=5)
+
+
+ACTION_SERIALIZERS: dict[str, type[ActionSerializer]] = {
+    Action.SCREEN: ScreenSerializer,
+    Action.NOT_ACCEPT: NotAcceptSerializer,
+    Action.SEND_UP: SendUpSerializer,
+    Action.TRANSFER_DOWN: TransferSerializer,
+    Action.ASSIGN: AssignSerializer,
+    Action.MARK_REPEAT: MarkRepeatSerializer,
+    Action.ACCEPT: AcceptSerializer,
+    Action.NOTIFY_ACCEPTANCE: ActionSerializer,
+    Action.RETURN: ActionSerializer,
+    Action.DISPOSE: DisposeSerializer,
+    Action.RECORD_INQUIRY_OUTCOME: InquiryOutcomeSerializer,
+    Action.CONCLUDE: ConcludeSerializer,
+    Action.FEED_BACK: FeedBackSerializer,
+    Action.RECORD_RETURN_VISIT: ReturnVisitSerializer,
+    Action.REOPEN: ActionSerializer,
+    Action.ARCHIVE: ActionSerializer,
+}
+
+
+class CaseFilterSerializer(serializers.Serializer):
+    status = serializers.MultipleChoiceField(choices=Status.choices, required=False)
+    channel = serializers.MultipleChoiceField(choices=Channel.choices, required=False)
+    item_type = serializers.MultipleChoiceField(choices=ItemType.choices, required=False)
+    source = serializers.MultipleChoiceField(choices=Source.choices, required=False)
+    category = serializers.CharField(required=False, max_length=32)
+    region = serializers.RegexField(r"^\d{2,12}$", required=False)
+    office = serializers.CharField(required=False, max_length=12, help_text="Holding office code: this office and its subtree")
+    deadline = serializers.ChoiceField(choices=["none", "ok", "due_soon", "overdue", "serious"], required=False)
+    received_from = serializers.DateField(required=False)
+    received_to = serializers.DateField(required=False)
+    q = serializers.CharField(required=False, max_length=200, help_text="Full-text search of title and description")
+    is_repeat = serializers.BooleanField(required=False, allow_null=True, default=None)
+    is_real_name = serializers.BooleanField(required=False, allow_null=True, default=None)
+    ordering = serializers.ChoiceField(
+        choices=["-received_at", "received_at", "next_due", "-next_due", "number", "-number", "status"],
+        required=False, default="-received_at",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs.get("received_from") and attrs.get("received_to") and attrs["received_from"] > attrs["received_to"]:
+            raise serializers.ValidationError({"received_to": _("The end date is before the start date.")})
+        return attrs
