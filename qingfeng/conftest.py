@@ -27,6 +27,18 @@ def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL: run with DATABASE_URL=postgres://… (`.ci/run` does)"))
 
 
+@pytest.fixture(autouse=True)
+def _fresh_caches() -> Any:
+    """Per-process caches must not leak rows that a test's rollback removed."""
+    from qingfeng.deadlines import calendar, rules
+
+    calendar.invalidate()
+    rules.invalidate()
+    yield
+    calendar.invalidate()
+    rules.invalidate()
+
+
 @pytest.fixture
 def tree(db: Any) -> dict[str, Office]:
     """A small office tree: national > province 11 > city 1101 > counties 110101, 110102 > sub-districts."""

@@ -133,6 +133,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "qingfeng" / "static"]
 MEDIA_ROOT = Path(os.environ.get("QINGFENG_MEDIA_ROOT", VAR_DIR / "media"))
 # Attachments are never served from a public URL; see cases.views.attachment_download.

@@ -1,5 +1,6 @@
 """Settings for the test suite: fast hashing, eager tasks, files in a temp folder."""
 
+import os
 import tempfile
 
 from qingfeng.settings import *  # noqa: F403
@@ -11,3 +12,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": MEDIA_ROOT}},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+if IS_POSTGRES:  # noqa: F405
+    # A database per test process, so parallel runs on one server never collide.
+    DATABASES["default"]["TEST"] = {"NAME": f"test_qingfeng_{os.getpid()}"}  # noqa: F405
