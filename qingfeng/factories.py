@@ -16,7 +16,13 @@ def make_office(code: str, name: str | None = None, parent: Office | None = None
     path = (parent.path if parent else "/") + code + "/"
     office, _ = Office.objects.get_or_create(
         code=code,
-        defaults={"name": name or f"Office {code}", "level": level, "parent": parent, "path": path, "region_code": code},
+        defaults={
+            "name": name or f"Office {code}",
+            "level": level,
+            "parent": parent,
+            "path": path,
+            "region_code": code,
+        },
     )
     return office
 
@@ -33,5 +39,5 @@ class UserFactory(factory.django.DjangoModelFactory):
     def roles(self, create: bool, extracted: Any, **kwargs: Any) -> None:
         if create and extracted:
             for role in extracted:
-                UserRole.objects.create(user=self, role=role)
-        self.save()
+                UserRole.objects.create(user=self, role=role)  # type: ignore[misc]
+        self.save()  # type: ignore[attr-defined]

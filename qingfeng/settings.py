@@ -51,7 +51,9 @@ if PRODUCTION:
 elif SECRET_KEY == _DEV_SECRET and not DEBUG:
     warnings.warn("Running with the development SECRET_KEY", stacklevel=1)
 
-ALLOWED_HOSTS = [h.strip() for h in os.environ.get("QINGFENG_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")]
+ALLOWED_HOSTS = [
+    h.strip() for h in os.environ.get("QINGFENG_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
+]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -105,7 +107,9 @@ TEMPLATES = [
 WSGI_APPLICATION = "qingfeng.wsgi.application"
 
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=int(os.environ.get("QINGFENG_CONN_MAX_AGE", "60")))}
+DATABASES = {
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=int(os.environ.get("QINGFENG_CONN_MAX_AGE", "60")))
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL plus a busy timeout lets the dev server and a management command share the file.
     DATABASES["default"]["OPTIONS"] = {
@@ -164,6 +168,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "DisposalWayEnum": "qingfeng.cases.choices.DisposalWay",
+        "InquiryOutcomeEnum": "qingfeng.cases.choices.InquiryOutcome",
+        "CaseStatusEnum": "qingfeng.cases.choices.Status",
+    },
 }
 
 # Background work: eager in-process unless a broker is configured.

@@ -2,14 +2,15 @@
 
 import os
 import tempfile
+from pathlib import Path
 
 from qingfeng.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_TASK_ALWAYS_EAGER = True
-MEDIA_ROOT = tempfile.mkdtemp(prefix="qingfeng-test-media-")
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="qingfeng-test-media-"))
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": MEDIA_ROOT}},
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(MEDIA_ROOT)}},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 

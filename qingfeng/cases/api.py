@@ -81,7 +81,9 @@ class CaseListCreateApi(APIView):
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response(s.CaseListSerializer(page, many=True).data)
 
-    @extend_schema(request=s.RegistrationSerializer, responses={201: s.CaseDetailSerializer}, summary="Register a report")
+    @extend_schema(
+        request=s.RegistrationSerializer, responses={201: s.CaseDetailSerializer}, summary="Register a report"
+    )
     def post(self, request: Request) -> Response:
         office = _office_of(request)
         if not request.user.has_role(*REGISTER_ROLES):  # type: ignore[union-attr]
@@ -105,7 +107,9 @@ class AttachmentDownloadApi(APIView):
         att = Attachment.objects.filter(case=case, pk=attachment_id).first()
         if att is None:
             raise NotFound(_("No such attachment on this case."))
-        return FileResponse(att.file.open("rb"), as_attachment=True, filename=att.original_name, content_type=att.content_type)
+        return FileResponse(
+            att.file.open("rb"), as_attachment=True, filename=att.original_name, content_type=att.content_type
+        )
 
 
 def action_view(action: str) -> type[APIView]:

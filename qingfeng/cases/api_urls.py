@@ -12,6 +12,8 @@ urlpatterns = [
         name="api-case-attachment",
     ),
 ] + [
-    path(f"cases/<str:number>/{action.replace('_', '-')}/", api.action_view(action).as_view(), name=f"api-case-{action}")
+    path(
+        f"cases/<str:number>/{action.replace('_', '-')}/", api.action_view(action).as_view(), name=f"api-case-{action}"
+    )
     for action in TRANSITIONS
 ]

@@ -88,7 +88,12 @@ def check_upload(upload: File, *, field: str = "attachments") -> CheckedFile:
     ctype = sniff(head, name)
     if ctype is None:
         raise ValidationFailed(
-            {field: [_("“%(name)s” is not an accepted file type. Accepted: %(types)s.") % {"name": name, "types": ALLOWED_DESCRIPTION}]}
+            {
+                field: [
+                    _("“%(name)s” is not an accepted file type. Accepted: %(types)s.")
+                    % {"name": name, "types": ALLOWED_DESCRIPTION}
+                ]
+            }
         )
     upload.seek(0)
     digest = hashlib.sha256()

@@ -106,7 +106,9 @@ class Case(models.Model):
     inquiry_outcome = models.CharField(_("inquiry outcome"), max_length=16, choices=InquiryOutcome.choices, blank=True)
     substantiation = models.CharField(_("substantiation"), max_length=16, choices=Substantiation.choices, blank=True)
     sanctions = models.TextField(_("sanctions"), blank=True)
-    losses_recovered = models.DecimalField(_("losses recovered (yuan)"), max_digits=14, decimal_places=2, null=True, blank=True)
+    losses_recovered = models.DecimalField(
+        _("losses recovered (yuan)"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
     name_cleared = models.BooleanField(_("name cleared"), default=False)
     conclusion = models.TextField(_("conclusion"), blank=True)
     concluded_at = models.DateTimeField(null=True, blank=True)
@@ -138,7 +140,9 @@ class Case(models.Model):
     held_since = models.DateTimeField(null=True, blank=True)
     disposed_at = models.DateTimeField(null=True, blank=True)
     reopened_count = models.PositiveSmallIntegerField(default=0)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -148,7 +152,8 @@ class Case(models.Model):
         verbose_name_plural = _("cases")
         constraints = [
             models.UniqueConstraint(
-                fields=["received_office", "external_id"], name="uniq_case_external_id",
+                fields=["received_office", "external_id"],
+                name="uniq_case_external_id",
                 condition=models.Q(external_id__isnull=False),
             ),
         ]
@@ -181,6 +186,9 @@ class CaseAccess(models.Model):
         constraints = [models.UniqueConstraint(fields=["case", "office"], name="uniq_case_access")]
         indexes = [models.Index(fields=["office", "-received_at", "case"], name="access_office_recv")]
 
+    def __str__(self) -> str:
+        return f"{self.case_id}@{self.office_id}"
+
 
 class CaseNumberSequence(models.Model):
     """Gap-free per office and year: bumped in the registering transaction under a row lock."""
@@ -191,6 +199,9 @@ class CaseNumberSequence(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["office", "year"], name="uniq_case_seq")]
+
+    def __str__(self) -> str:
+        return f"{self.office_id}/{self.year}: {self.last_value}"
 
 
 class Reporter(models.Model):
@@ -257,7 +268,9 @@ class Attachment(models.Model):
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)
     is_scan = models.BooleanField(_("scan of the letter"), default=False)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -274,9 +287,13 @@ class CaseEvent(models.Model):
     action = models.CharField(max_length=32)
     from_status = models.CharField(max_length=16, blank=True)
     to_status = models.CharField(max_length=16)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     office = models.ForeignKey("offices.Office", on_delete=models.PROTECT, related_name="+")
-    target_office = models.ForeignKey("offices.Office", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    target_office = models.ForeignKey(
+        "offices.Office", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     reason = models.TextField(blank=True)
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(db_index=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -20,9 +20,7 @@ from qingfeng.offices.selectors import path_range
 
 def cases_visible_to(office: Office) -> QuerySet[Case]:
     """Cases an office may read: those it holds or has held and sent on, unless hidden from it."""
-    return Case.objects.filter(
-        Exists(CaseAccess.objects.filter(case_id=OuterRef("pk"), office=office, hidden=False))
-    )
+    return Case.objects.filter(Exists(CaseAccess.objects.filter(case_id=OuterRef("pk"), office=office, hidden=False)))
 
 
 def case_can_view(*, office: Office | None, case: Case) -> bool:
@@ -95,9 +93,13 @@ def _apply_filters(qs: QuerySet[Case], f: CaseFilters, today: date) -> QuerySet[
         qs = qs.filter(source__in=f.source)
     if f.category:
         # A category matches itself and everything below it in the tree.
-        qs = qs.filter(Exists(Case.categories.through.objects.filter(
-            case_id=OuterRef("pk"), category__path__startswith=_category_path(f.category)
-        )))
+        qs = qs.filter(
+            Exists(
+                Case.categories.through.objects.filter(
+                    case_id=OuterRef("pk"), category__path__startswith=_category_path(f.category)
+                )
+            )
+        )
     if f.region:
         qs = qs.filter(region_code__startswith=f.region)
     if f.holding_office is not None:
@@ -106,7 +108,7 @@ def _apply_filters(qs: QuerySet[Case], f: CaseFilters, today: date) -> QuerySet[
     if f.received_from:
         qs = qs.filter(received_at__gte=_day_start(f.received_from))
     if f.received_to:
-        qs = qs.filter(received_at__lt=_day_start(f.received_to) + timezone.timedelta(days=1))
+        qs = qs.filter(received_at__lt=_day_start(f.received_to) + timedelta(days=1))
     if f.is_repeat is not None:
         qs = qs.filter(is_repeat=f.is_repeat)
     if f.is_real_name is not None:
@@ -161,9 +163,9 @@ def case_timeline(case: Case) -> QuerySet[CaseEvent]:
 
 
 def case_detail_prefetch(qs: QuerySet[Case]) -> QuerySet[Case]:
-    return qs.select_related("holding_office", "received_office", "repeat_of", "assigned_by", "handler").prefetch_related(
-        "categories", "tags", "reported_parties", "attachments"
-    )
+    return qs.select_related(
+        "holding_office", "received_office", "repeat_of", "assigned_by", "handler"
+    ).prefetch_related("categories", "tags", "reported_parties", "attachments")
 
 
 def offices_with_access(case: Case) -> list[Any]:

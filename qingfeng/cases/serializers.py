@@ -66,7 +66,7 @@ class PartyInSerializer(serializers.Serializer):
 class RegistrationSerializer(serializers.Serializer):
     channel = serializers.ChoiceField(choices=Channel.choices)
     received_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
-    source = serializers.ChoiceField(choices=Source.choices, default=Source.OWN_LEVEL)
+    source = serializers.ChoiceField(choices=Source.choices, default=Source.OWN_LEVEL)  # type: ignore[assignment]
     item_type = serializers.ChoiceField(choices=ItemType.choices, default=ItemType.ACCUSATION)
     urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.NORMAL)
     is_group_visit = serializers.BooleanField(default=False)
@@ -111,15 +111,40 @@ def can_see_identity(user: User, case: Case) -> bool:
 class ReporterOutSerializer(serializers.ModelSerializer):
     class Meta:
         model = Reporter
-        fields = ["is_anonymous", "name", "id_number", "phone", "phone2", "email", "address", "gender",
-                  "party_member", "occupation", "rank", "unit", "region_code"]
+        fields = [
+            "is_anonymous",
+            "name",
+            "id_number",
+            "phone",
+            "phone2",
+            "email",
+            "address",
+            "gender",
+            "party_member",
+            "occupation",
+            "rank",
+            "unit",
+            "region_code",
+        ]
 
 
 class PartyOutSerializer(serializers.ModelSerializer):
     class Meta:
         model = ReportedParty
-        fields = ["id", "kind", "name", "gender", "birth_date", "party_member", "post", "rank", "unit", "unit_nature",
-                  "region_code", "managed_at_this_level"]
+        fields = [
+            "id",
+            "kind",
+            "name",
+            "gender",
+            "birth_date",
+            "party_member",
+            "post",
+            "rank",
+            "unit",
+            "unit_nature",
+            "region_code",
+            "managed_at_this_level",
+        ]
 
 
 class AttachmentOutSerializer(serializers.ModelSerializer):
@@ -136,8 +161,19 @@ class EventOutSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = CaseEvent
-        fields = ["id", "action", "from_status", "to_status", "actor", "office", "office_name", "target_office",
-                  "reason", "data", "created_at"]
+        fields = [
+            "id",
+            "action",
+            "from_status",
+            "to_status",
+            "actor",
+            "office",
+            "office_name",
+            "target_office",
+            "reason",
+            "data",
+            "created_at",
+        ]
 
     def get_actor(self, obj: CaseEvent) -> str | None:
         return str(obj.actor) if obj.actor_id else None
@@ -149,14 +185,29 @@ class CaseListSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Case
-        fields = ["number", "title", "status", "channel", "source", "item_type", "urgency", "region_code",
-                  "received_at", "holding_office", "holding_office_name", "is_real_name", "is_repeat",
-                  "next_due", "next_due_kind", "deadline_level"]
+        fields = [
+            "number",
+            "title",
+            "status",
+            "channel",
+            "source",
+            "item_type",
+            "urgency",
+            "region_code",
+            "received_at",
+            "holding_office",
+            "holding_office_name",
+            "is_real_name",
+            "is_repeat",
+            "next_due",
+            "next_due_kind",
+            "deadline_level",
+        ]
 
 
 class DeadlineSerializer(serializers.Serializer):
     kind = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
     due = serializers.DateField()
 
 
@@ -166,8 +217,8 @@ class CaseDetailSerializer(serializers.ModelSerializer):
     received_office = serializers.CharField(source="received_office.code")
     repeat_of = serializers.CharField(source="repeat_of.number", allow_null=True, default=None)
     assigned_by = serializers.CharField(source="assigned_by.code", allow_null=True, default=None)
-    categories = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
-    tags = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)
+    categories = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)  # type: ignore[var-annotated]
+    tags = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)  # type: ignore[var-annotated]
     reporter = serializers.SerializerMethodField()
     parties = PartyOutSerializer(source="reported_parties", many=True, read_only=True)
     attachments = AttachmentOutSerializer(many=True, read_only=True)
@@ -190,7 +241,10 @@ class CaseDetailSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(DeadlineSerializer(many=True))
     def get_open_deadlines(self, obj: Case) -> list[dict[str, Any]]:
-        return [{"kind": k, "label": str(rules.LABELS.get(k, k)), "due": d} for k, d in sorted(open_deadlines(obj).items(), key=lambda i: i[1])]
+        return [
+            {"kind": k, "label": str(rules.LABELS.get(k, k)), "due": d}
+            for k, d in sorted(open_deadlines(obj).items(), key=lambda i: i[1])
+        ]
 
     @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=Action.choices)))
     def get_allowed_actions(self, obj: Case) -> list[str]:
@@ -254,7 +308,9 @@ class ConcludeSerializer(ActionSerializer):
     substantiation = serializers.ChoiceField(choices=Substantiation.choices)
     conclusion = serializers.CharField(max_length=10000)
     sanctions = serializers.CharField(required=False, allow_blank=True, max_length=5000, default="")
-    losses_recovered = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0, required=False, allow_null=True)
+    losses_recovered = serializers.DecimalField(
+        max_digits=14, decimal_places=2, min_value=0, required=False, allow_null=True
+    )
     name_cleared = serializers.BooleanField(default=False)
 
 
@@ -291,10 +347,12 @@ class CaseFilterSerializer(serializers.Serializer):
     status = serializers.MultipleChoiceField(choices=Status.choices, required=False)
     channel = serializers.MultipleChoiceField(choices=Channel.choices, required=False)
     item_type = serializers.MultipleChoiceField(choices=ItemType.choices, required=False)
-    source = serializers.MultipleChoiceField(choices=Source.choices, required=False)
+    source = serializers.MultipleChoiceField(choices=Source.choices, required=False)  # type: ignore[assignment]
     category = serializers.CharField(required=False, max_length=32)
     region = serializers.RegexField(r"^\d{2,12}$", required=False)
-    office = serializers.CharField(required=False, max_length=12, help_text="Holding office code: this office and its subtree")
+    office = serializers.CharField(
+        required=False, max_length=12, help_text="Holding office code: this office and its subtree"
+    )
     deadline = serializers.ChoiceField(choices=["none", "ok", "due_soon", "overdue", "serious"], required=False)
     received_from = serializers.DateField(required=False)
     received_to = serializers.DateField(required=False)
@@ -303,7 +361,8 @@ class CaseFilterSerializer(serializers.Serializer):
     is_real_name = serializers.BooleanField(required=False, allow_null=True, default=None)
     ordering = serializers.ChoiceField(
         choices=["-received_at", "received_at", "next_due", "-next_due", "number", "-number", "status"],
-        required=False, default="-received_at",
+        required=False,
+        default="-received_at",
     )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

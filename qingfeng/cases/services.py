@@ -12,7 +12,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qingfeng.accounts.models import User
-from qingfeng.cases.choices import DisposalWay, InquiryOutcome, ItemType, NotAcceptedReason, Source, Status, Substantiation
+from qingfeng.cases.choices import (
+    DisposalWay,
+    InquiryOutcome,
+    ItemType,
+    NotAcceptedReason,
+    Source,
+    Status,
+    Substantiation,
+)
 from qingfeng.cases.models import Case, CaseAccess, CaseEvent, CaseNumberSequence
 from qingfeng.cases.selectors import case_can_view
 from qingfeng.cases.workflow import MOVING_ACTIONS, TRANSITIONS, Action, Transition, target_state
@@ -90,7 +98,9 @@ def _require(params: dict[str, Any], name: str, errors: dict[str, list[str]], me
     return value
 
 
-def _choice(params: dict[str, Any], name: str, choices: Any, errors: dict[str, list[str]], required: bool = True) -> Any:
+def _choice(
+    params: dict[str, Any], name: str, choices: Any, errors: dict[str, list[str]], required: bool = True
+) -> Any:
     value = params.get(name)
     if value in (None, ""):
         if required:
@@ -98,7 +108,9 @@ def _choice(params: dict[str, Any], name: str, choices: Any, errors: dict[str, l
         return None
     if value not in choices.values:
         allowed = ", ".join(choices.values)
-        errors.setdefault(name, []).append(_("“%(value)s” is not one of: %(allowed)s.") % {"value": value, "allowed": allowed})
+        errors.setdefault(name, []).append(
+            _("“%(value)s” is not one of: %(allowed)s.") % {"value": value, "allowed": allowed}
+        )
         return None
     return value
 
@@ -178,7 +190,9 @@ def _transfer(case: Case, actor: User, p: dict[str, Any], now: datetime, out: di
     errors: dict[str, list[str]] = {}
     target = _office_param(p, errors)
     due = _date_param(p, "due_date", errors) if assign else None
-    if target is not None and (target.pk == case.holding_office_id or not office_is_in_subtree(target, case.holding_office)):
+    if target is not None and (
+        target.pk == case.holding_office_id or not office_is_in_subtree(target, case.holding_office)
+    ):
         errors.setdefault("target_office", []).append(_("The receiving office must be below your office."))
     if due is not None and due <= timezone.localdate(now):
         errors.setdefault("due_date", []).append(_("The due date must be in the future."))
@@ -220,11 +234,14 @@ def _mark_repeat(case: Case, actor: User, p: dict[str, Any], now: datetime, out:
         # A repeat with new facts or evidence reopens handling of the earlier matter.
         out["reopened"] = earlier.number
         reopen_reason = _("New facts in repeat report %(number)s: %(reason)s") % {
-            "number": case.number, "reason": p.get("reason", "")
+            "number": case.number,
+            "reason": p.get("reason", ""),
         }
         transition = TRANSITIONS[Action.REOPEN]
         if earlier.status in transition.sources:
-            _apply(earlier, transition, actor=None, office=earlier.holding_office, reason=reopen_reason, params={}, now=now)
+            _apply(
+                earlier, transition, actor=None, office=earlier.holding_office, reason=reopen_reason, params={}, now=now
+            )
 
 
 def _accept(case: Case, actor: User, p: dict[str, Any], now: datetime, out: dict[str, Any]) -> None:
@@ -364,7 +381,15 @@ EFFECTS: dict[str, Effect] = {
 assert set(EFFECTS) == set(TRANSITIONS), "every transition needs an effect"
 
 REASON_REQUIRED = frozenset(
-    {Action.NOT_ACCEPT, Action.SEND_UP, Action.TRANSFER_DOWN, Action.ASSIGN, Action.RETURN, Action.REOPEN, Action.FEED_BACK}
+    {
+        Action.NOT_ACCEPT,
+        Action.SEND_UP,
+        Action.TRANSFER_DOWN,
+        Action.ASSIGN,
+        Action.RETURN,
+        Action.REOPEN,
+        Action.FEED_BACK,
+    }
 )
 
 
@@ -372,11 +397,7 @@ def allowed_actions(*, case: Case, user: User) -> list[str]:
     """Actions this user may take on this case now (what the case page offers)."""
     if user.office_id is None or user.office_id != case.holding_office_id:
         return []
-    return [
-        name
-        for name, t in TRANSITIONS.items()
-        if case.status in t.sources and user.has_role(*t.roles)
-    ]
+    return [name for name, t in TRANSITIONS.items() if case.status in t.sources and user.has_role(*t.roles)]
 
 
 def _apply(

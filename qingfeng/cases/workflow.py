@@ -7,6 +7,7 @@ that merely keep read access (senders of transfers) supervise, they do not act.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import models
@@ -51,19 +52,19 @@ class Transition:
 
 def _t(
     action: str,
-    sources: set[str],
+    sources: Iterable[str],
     target: str | None,
-    roles: set[str],
+    roles: Iterable[str],
     branch: tuple[str, dict[str, str]] | None = None,
 ) -> Transition:
     return Transition(action, frozenset(sources), target, frozenset(roles), branch)
 
 
-_INTAKE = {R.INTAKE_CLERK, R.PETITION_HEAD}
-_PETITION_DECIDE = {R.PETITION_HEAD, R.LEADER}
-_HANDLING = {R.HANDLER, R.DEPARTMENT_HEAD}
-_APPROVE = {R.DEPARTMENT_HEAD, R.LEADER}
-_OPEN_HANDLING = {S.ACCEPTED, S.DISPOSED, S.SHELVED}
+_INTAKE: set[str] = {R.INTAKE_CLERK, R.PETITION_HEAD}
+_PETITION_DECIDE: set[str] = {R.PETITION_HEAD, R.LEADER}
+_HANDLING: set[str] = {R.HANDLER, R.DEPARTMENT_HEAD}
+_APPROVE: set[str] = {R.DEPARTMENT_HEAD, R.LEADER}
+_OPEN_HANDLING: set[str] = {S.ACCEPTED, S.DISPOSED, S.SHELVED}
 
 TRANSITIONS: dict[str, Transition] = {
     t.action: t

@@ -48,7 +48,8 @@ def exceptions() -> Exceptions:
         return _cache[1]
     from qingfeng.deadlines.models import CalendarDay
 
-    holidays, workdays = set(), set()
+    holidays: set[date] = set()
+    workdays: set[date] = set()
     for day, kind in CalendarDay.objects.values_list("date", "kind"):
         (holidays if kind == CalendarDay.Kind.HOLIDAY else workdays).add(day)
     result = Exceptions(frozenset(holidays), frozenset(workdays))

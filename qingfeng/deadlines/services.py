@@ -132,7 +132,16 @@ def check_deadlines(*, today: date | None = None, batch_size: int = 500) -> dict
     counts = {"warn": 0, "overdue": 0, "serious": 0}
     candidates = (
         Case.objects.filter(next_warn_on__lte=today, next_due__isnull=False, deadline_level__lt=SERIOUS.value)
-        .only("id", "number", "holding_office_id", "next_due", "next_due_kind", "next_warn_on", "next_serious_on", "deadline_level")
+        .only(
+            "id",
+            "number",
+            "holding_office_id",
+            "next_due",
+            "next_due_kind",
+            "next_warn_on",
+            "next_serious_on",
+            "deadline_level",
+        )
         .order_by("id")
     )
     last_id = 0
@@ -146,9 +155,9 @@ def check_deadlines(*, today: date | None = None, batch_size: int = 500) -> dict
             if level.value <= case.deadline_level:
                 continue
             with transaction.atomic():
-                changed = Case.objects.filter(id=case.id, deadline_level=case.deadline_level, next_due=case.next_due).update(
-                    deadline_level=level.value
-                )
+                changed = Case.objects.filter(
+                    id=case.id, deadline_level=case.deadline_level, next_due=case.next_due
+                ).update(deadline_level=level.value)
                 if changed != 1:
                     continue
                 kind = Notification.Kind.DEADLINE_WARNING if level is WARN else Notification.Kind.DEADLINE_OVERDUE
@@ -157,7 +166,11 @@ def check_deadlines(*, today: date | None = None, batch_size: int = 500) -> dict
                     kind=kind,
                     case_id=case.id,
                     message=_MESSAGES[level.value]
-                    % {"number": case.number, "what": rules.LABELS.get(case.next_due_kind, case.next_due_kind), "due": case.next_due},
+                    % {
+                        "number": case.number,
+                        "what": rules.LABELS.get(case.next_due_kind, case.next_due_kind),
+                        "due": case.next_due,
+                    },
                     dedupe_key=f"deadline:{case.id}:{case.next_due_kind}:{case.next_due}:{level.value}",
                 )
             counts[level.name] += 1

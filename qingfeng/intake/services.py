@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -111,7 +111,10 @@ def validate_registration(data: RegistrationInput) -> tuple[list[Category], list
         ("urgency", data.urgency, Urgency),
     ):
         if value not in choices.values:
-            err(name, _("“%(value)s” is not one of: %(allowed)s.") % {"value": value, "allowed": ", ".join(choices.values)})
+            err(
+                name,
+                _("“%(value)s” is not one of: %(allowed)s.") % {"value": value, "allowed": ", ".join(choices.values)},
+            )
     if not clean_whitespace(data.title):
         err("title", _("A title is required."))
     if not clean_whitespace(data.description):
@@ -125,7 +128,7 @@ def validate_registration(data: RegistrationInput) -> tuple[list[Category], list
             err("head_count", _("A group visit needs a head count of at least 2."))
     elif data.head_count is not None and data.head_count < 1:
         err("head_count", _("The head count must be at least 1."))
-    if data.received_at and data.received_at > timezone.now() + timezone.timedelta(minutes=5):
+    if data.received_at and data.received_at > timezone.now() + timedelta(minutes=5):
         err("received_at", _("The date received cannot be in the future."))
 
     rep = data.reporter
@@ -133,7 +136,10 @@ def validate_registration(data: RegistrationInput) -> tuple[list[Category], list
         if not clean_whitespace(rep.name):
             err("reporter.name", _("A real-name report needs the reporter's name (or the unit's name)."))
         if not (rep.phone or rep.id_number or rep.email or rep.address):
-            err("reporter.phone", _("A real-name report needs a contact that can be verified (phone, ID number, email or address)."))
+            err(
+                "reporter.phone",
+                _("A real-name report needs a contact that can be verified (phone, ID number, email or address)."),
+            )
     if rep.phone and len(crypto.normalize_phone(rep.phone)) < 7:
         err("reporter.phone", _("“%(value)s” is not a phone number.") % {"value": rep.phone})
     if rep.id_number and not crypto.id_number_is_valid(rep.id_number):
@@ -198,7 +204,9 @@ def _reporter(case: Case, rep: ReporterInput) -> Reporter:
 
 
 @transaction.atomic
-def case_register(*, data: RegistrationInput, office: Office, actor: User | None, event_data: dict[str, Any] | None = None) -> Case:
+def case_register(
+    *, data: RegistrationInput, office: Office, actor: User | None, event_data: dict[str, Any] | None = None
+) -> Case:
     """Register one report at `office`. Validates everything first; writes all or nothing."""
     categories, tags, files = validate_registration(data)
     now = timezone.now()

@@ -59,8 +59,13 @@ def test_unknown_category_is_a_422_with_a_message(api, staff):
 def test_multipart_registration_with_an_attachment_and_a_413_for_a_big_one(api, staff, settings):
     client = api(staff("county"))
     png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-    data = {"channel": "letter", "title": "来信", "description": "来信内容", "region_code": "110101",
-            "attachments": [SimpleUploadedFile("a.png", png)]}
+    data = {
+        "channel": "letter",
+        "title": "来信",
+        "description": "来信内容",
+        "region_code": "110101",
+        "attachments": [SimpleUploadedFile("a.png", png)],
+    }
     r = client.post("/api/v1/cases/", data, format="multipart")
     assert r.status_code == 201, r.content
     att = r.json()["attachments"][0]
@@ -102,7 +107,9 @@ def test_a_county_never_sees_a_siblings_cases(api, staff, register):
 
 def test_upper_office_sees_only_cases_it_sent_down(api, staff, register, tree):
     sent = register("city", actor=staff("city"))
-    api(staff("city")).post(f"/api/v1/cases/{sent.number}/transfer-down/", {"target_office": "110101", "reason": "属地管理"}, format="json")
+    api(staff("city")).post(
+        f"/api/v1/cases/{sent.number}/transfer-down/", {"target_office": "110101", "reason": "属地管理"}, format="json"
+    )
     register("county", actor=staff("county"))  # the county's own case: not the city's business
     city_numbers = [c["number"] for c in api(staff("city")).get("/api/v1/cases/").json()["results"]]
     assert city_numbers == [sent.number]
@@ -112,9 +119,15 @@ def test_upper_office_sees_only_cases_it_sent_down(api, staff, register, tree):
 
 def test_filters_by_state_channel_deadline_office_dates_and_text(api, staff, register, tree):
     client = api(staff("county"))
-    a = register("county", actor=staff("county"), channel="letter", title="反映扶贫资金问题", description="扶贫资金被截留")
-    b = register("county", actor=staff("county"), channel="visit", title="反映耕地被占", description="基本农田被违法占用")
-    client.post(f"/api/v1/cases/{b.number}/transfer-down/", {"target_office": "110101001", "reason": "属地"}, format="json")
+    a = register(
+        "county", actor=staff("county"), channel="letter", title="反映扶贫资金问题", description="扶贫资金被截留"
+    )
+    b = register(
+        "county", actor=staff("county"), channel="visit", title="反映耕地被占", description="基本农田被违法占用"
+    )
+    client.post(
+        f"/api/v1/cases/{b.number}/transfer-down/", {"target_office": "110101001", "reason": "属地"}, format="json"
+    )
 
     def numbers(**params):
         r = client.get("/api/v1/cases/", params)
@@ -161,7 +174,9 @@ def test_the_case_list_query_count_is_bounded(api, staff, register):
 def test_each_action_has_its_own_endpoint_and_409_for_a_wrong_state(api, staff, register):
     case = register("county", actor=staff("county"))
     client = api(staff("county"))
-    r = client.post(f"/api/v1/cases/{case.number}/conclude/", {"substantiation": "substantiated", "conclusion": "x"}, format="json")
+    r = client.post(
+        f"/api/v1/cases/{case.number}/conclude/", {"substantiation": "substantiated", "conclusion": "x"}, format="json"
+    )
     assert r.status_code == 409
     assert "not allowed" in r.json()["message"]
     r = client.post(f"/api/v1/cases/{case.number}/accept/", {}, format="json")
@@ -186,7 +201,9 @@ def test_action_input_errors_are_400(api, staff, register):
 
 def test_identity_is_hidden_from_a_sending_office(api, staff, register):
     case = register("county", actor=staff("county"))
-    api(staff("county")).post(f"/api/v1/cases/{case.number}/transfer-down/", {"target_office": "110101001", "reason": "属地"}, format="json")
+    api(staff("county")).post(
+        f"/api/v1/cases/{case.number}/transfer-down/", {"target_office": "110101001", "reason": "属地"}, format="json"
+    )
     seen_by_sender = api(staff("county")).get(f"/api/v1/cases/{case.number}/").json()
     assert seen_by_sender["reporter"]["name"] != "张三"
     assert "张三" not in str(seen_by_sender)

@@ -82,18 +82,15 @@ def test_an_action_from_a_wrong_state_is_a_conflict_and_changes_nothing(action, 
     put_in_state(case, state)
     before = Case.objects.get(pk=case.pk)
     with pytest.raises(Conflict):
-        case_transition(case_number=case.number, action=action, actor=county, reason="x", params=params_for(action, case, tree))
+        case_transition(
+            case_number=case.number, action=action, actor=county, reason="x", params=params_for(action, case, tree)
+        )
     after = Case.objects.get(pk=case.pk)
     assert after.status == before.status and after.holding_office_id == before.holding_office_id
     assert not CaseEvent.objects.filter(case=case).exclude(action="register").exists()
 
 
-ROLE_CASES = [
-    (action, role)
-    for action, t in TRANSITIONS.items()
-    for role in Role.values
-    if role not in t.roles
-]
+ROLE_CASES = [(action, role) for action, t in TRANSITIONS.items() for role in Role.values if role not in t.roles]
 
 
 @pytest.mark.parametrize(("action", "role"), ROLE_CASES)
@@ -102,7 +99,9 @@ def test_a_role_not_in_the_table_is_refused(action, role, tree, make_user, regis
     case = register("county")
     put_in_state(case, sorted(TRANSITIONS[action].sources)[0])
     with pytest.raises(PermissionDenied):
-        case_transition(case_number=case.number, action=action, actor=user, reason="x", params=params_for(action, case, tree))
+        case_transition(
+            case_number=case.number, action=action, actor=user, reason="x", params=params_for(action, case, tree)
+        )
     assert not CaseEvent.objects.filter(case=case).exclude(action="register").exists()
 
 
@@ -110,7 +109,10 @@ def test_a_role_not_in_the_table_is_refused(action, role, tree, make_user, regis
 def test_an_office_that_does_not_hold_the_case_cannot_act(action, tree, staff, register):
     case = register("county", actor=staff("county"))
     case_transition(
-        case_number=case.number, action=Action.TRANSFER_DOWN, actor=staff("county"), reason="属地管理",
+        case_number=case.number,
+        action=Action.TRANSFER_DOWN,
+        actor=staff("county"),
+        reason="属地管理",
         params={"target_office": tree["street"].code},
     )
     put_in_state(case, sorted(TRANSITIONS[action].sources)[0])
@@ -125,7 +127,10 @@ def test_an_office_that_does_not_hold_the_case_cannot_act(action, tree, staff, r
 def test_transfer_moves_the_case_and_the_sender_keeps_read_access(tree, staff, register):
     case = register("county", actor=staff("county"))
     case_transition(
-        case_number=case.number, action=Action.TRANSFER_DOWN, actor=staff("county"), reason="属地管理",
+        case_number=case.number,
+        action=Action.TRANSFER_DOWN,
+        actor=staff("county"),
+        reason="属地管理",
         params={"target_office": tree["street"].code},
     )
     case.refresh_from_db()
@@ -134,7 +139,8 @@ def test_transfer_moves_the_case_and_the_sender_keeps_read_access(tree, staff, r
     assert case.source == "transferred"
     assert case.accept_due is not None and case.next_due_kind == "accept"
     assert set(CaseAccess.objects.filter(case=case, hidden=False).values_list("office__code", flat=True)) == {
-        tree["county"].code, tree["street"].code
+        tree["county"].code,
+        tree["street"].code,
     }
     assert allowed_actions(case=case, user=staff("county")) == []
     assert Action.ACCEPT in allowed_actions(case=case, user=staff("street"))
@@ -144,7 +150,10 @@ def test_transfer_to_an_office_outside_the_subtree_names_the_field(tree, staff, 
     case = register("county", actor=staff("county"))
     with pytest.raises(ValidationFailed) as exc:
         case_transition(
-            case_number=case.number, action=Action.TRANSFER_DOWN, actor=staff("county"), reason="x",
+            case_number=case.number,
+            action=Action.TRANSFER_DOWN,
+            actor=staff("county"),
+            reason="x",
             params={"target_office": tree["sibling"].code},
         )
     assert "target_office" in exc.value.fields
@@ -154,7 +163,10 @@ def test_assign_sets_the_due_date_chosen_by_the_assigning_office(tree, staff, re
     case = register("county", actor=staff("county"))
     due = timezone.localdate() + timedelta(days=30)
     case_transition(
-        case_number=case.number, action=Action.ASSIGN, actor=staff("county"), reason="交办",
+        case_number=case.number,
+        action=Action.ASSIGN,
+        actor=staff("county"),
+        reason="交办",
         params={"target_office": tree["street"].code, "due_date": due.isoformat()},
     )
     case.refresh_from_db()
@@ -167,7 +179,10 @@ def test_assign_without_a_due_date_is_refused(tree, staff, register):
     case = register("county", actor=staff("county"))
     with pytest.raises(ValidationFailed) as exc:
         case_transition(
-            case_number=case.number, action=Action.ASSIGN, actor=staff("county"), reason="交办",
+            case_number=case.number,
+            action=Action.ASSIGN,
+            actor=staff("county"),
+            reason="交办",
             params={"target_office": tree["street"].code},
         )
     assert "due_date" in exc.value.fields
@@ -176,7 +191,10 @@ def test_assign_without_a_due_date_is_refused(tree, staff, register):
 def test_send_up_about_own_leaders_hides_the_case_from_the_sender(tree, staff, register):
     case = register("county", actor=staff("county"))
     case_transition(
-        case_number=case.number, action=Action.SEND_UP, actor=staff("county"), reason="反映本级领导班子成员",
+        case_number=case.number,
+        action=Action.SEND_UP,
+        actor=staff("county"),
+        reason="反映本级领导班子成员",
         params={"concerns_own_leaders": True},
     )
     case.refresh_from_db()
@@ -203,7 +221,10 @@ def test_a_repeat_with_new_facts_reopens_the_earlier_case(tree, staff, register)
     put_in_state(earlier, Status.FED_BACK)
     new = register("county", actor=county)
     case_transition(
-        case_number=new.number, action=Action.MARK_REPEAT, actor=county, reason="补充了新的转账记录",
+        case_number=new.number,
+        action=Action.MARK_REPEAT,
+        actor=county,
+        reason="补充了新的转账记录",
         params={"repeat_of": earlier.number, "new_facts": True},
     )
     earlier.refresh_from_db()
@@ -239,12 +260,18 @@ def test_inquiry_disposal_starts_the_inquiry_deadlines_and_blocks_conclusion_unt
     assert case.inquiry_answer_due and case.inquiry_report_due
     with pytest.raises(Conflict):
         case_transition(
-            case_number=case.number, action=Action.CONCLUDE, actor=county,
+            case_number=case.number,
+            action=Action.CONCLUDE,
+            actor=county,
             params={"substantiation": "unsubstantiated", "conclusion": "不属实"},
         )
-    case_transition(case_number=case.number, action=Action.RECORD_INQUIRY_OUTCOME, actor=county, params={"outcome": "cleared"})
     case_transition(
-        case_number=case.number, action=Action.CONCLUDE, actor=county,
+        case_number=case.number, action=Action.RECORD_INQUIRY_OUTCOME, actor=county, params={"outcome": "cleared"}
+    )
+    case_transition(
+        case_number=case.number,
+        action=Action.CONCLUDE,
+        actor=county,
         params={"substantiation": "unsubstantiated", "conclusion": "不属实，予以澄清正名", "name_cleared": True},
     )
     case.refresh_from_db()
@@ -262,8 +289,12 @@ def test_a_real_name_case_cannot_be_archived_before_feedback(tree, staff, regist
 def test_steps_that_need_a_reason_refuse_an_empty_one(tree, staff, register):
     case = register("county", actor=staff("county"))
     with pytest.raises(ValidationFailed) as exc:
-        case_transition(case_number=case.number, action=Action.NOT_ACCEPT, actor=staff("county"),
-                        params={"not_accepted_reason": "litigation"})
+        case_transition(
+            case_number=case.number,
+            action=Action.NOT_ACCEPT,
+            actor=staff("county"),
+            params={"not_accepted_reason": "litigation"},
+        )
     assert "reason" in exc.value.fields
 
 
@@ -271,8 +302,12 @@ def test_return_visit_validates_satisfaction(tree, staff, register):
     case = register("county", actor=staff("county"))
     put_in_state(case, Status.FED_BACK)
     with pytest.raises(ValidationFailed) as exc:
-        case_transition(case_number=case.number, action=Action.RECORD_RETURN_VISIT, actor=staff("county"),
-                        params={"problem_solved": True, "satisfaction": 9})
+        case_transition(
+            case_number=case.number,
+            action=Action.RECORD_RETURN_VISIT,
+            actor=staff("county"),
+            params={"problem_solved": True, "satisfaction": 9},
+        )
     assert "satisfaction" in exc.value.fields
 
 
@@ -284,7 +319,15 @@ def test_full_life_of_a_case_is_recorded_step_by_step(tree, staff, register):
         (Action.ACCEPT, {}),
         (Action.NOTIFY_ACCEPTANCE, {}),
         (Action.DISPOSE, {"way": "verification", "study_opinion": "集体研究，初步核实"}),
-        (Action.CONCLUDE, {"substantiation": "partly", "conclusion": "部分属实", "sanctions": "诫勉谈话", "losses_recovered": "20000"}),
+        (
+            Action.CONCLUDE,
+            {
+                "substantiation": "partly",
+                "conclusion": "部分属实",
+                "sanctions": "诫勉谈话",
+                "losses_recovered": "20000",
+            },
+        ),
         (Action.FEED_BACK, {}),
         (Action.RECORD_RETURN_VISIT, {"problem_solved": False, "satisfaction": 2}),
         (Action.ARCHIVE, {}),

@@ -29,7 +29,9 @@ def test_a_warning_then_overdue_then_serious_each_notify_once(case, tree):
     assert check_deadlines(today=date(2026, 10, 20))["serious"] == 1
     notes = Notification.objects.filter(case=case).order_by("id")
     assert [n.kind for n in notes if n.kind.startswith("deadline")] == [
-        "deadline_warning", "deadline_overdue", "deadline_overdue"
+        "deadline_warning",
+        "deadline_overdue",
+        "deadline_overdue",
     ]
     assert all(n.office == tree["county"] for n in notes)
     assert Case.objects.get(pk=case.pk).deadline_level == 3

@@ -54,8 +54,17 @@ def test_validation_names_every_bad_field(register):
             parties=[PartyInput(name="")],
         )
     fields = exc.value.fields
-    for name in ("channel", "title", "region_code", "is_group_visit", "head_count", "categories",
-                 "reporter.name", "reporter.id_number", "parties[0].name"):
+    for name in (
+        "channel",
+        "title",
+        "region_code",
+        "is_group_visit",
+        "head_count",
+        "categories",
+        "reporter.name",
+        "reporter.id_number",
+        "parties[0].name",
+    ):
         assert name in fields, name
 
 
@@ -85,7 +94,10 @@ def test_identity_is_encrypted_at_rest_and_found_by_keyed_hash(register):
 
 def test_an_id_number_with_a_wrong_check_digit_is_refused(register):
     with pytest.raises(ValidationFailed) as exc:
-        register("county", reporter=ReporterInput(anonymous=False, name="张三", phone="13800138000", id_number="110105194912310021"))
+        register(
+            "county",
+            reporter=ReporterInput(anonymous=False, name="张三", phone="13800138000", id_number="110105194912310021"),
+        )
     assert "reporter.id_number" in exc.value.fields
 
 
@@ -100,7 +112,9 @@ def test_attachments_are_checked_by_content_and_stored_outside_the_database(regi
 
 
 def test_an_executable_renamed_to_pdf_is_refused(register):
-    fake = SimpleUploadedFile("report.pdf", b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 50, content_type="application/pdf")
+    fake = SimpleUploadedFile(
+        "report.pdf", b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 50, content_type="application/pdf"
+    )
     with pytest.raises(ValidationFailed) as exc:
         register("county", attachments=[fake])
     assert "attachments" in exc.value.fields
@@ -132,7 +146,9 @@ def test_concurrent_registrations_get_distinct_gap_free_numbers(tree):
         try:
             for _ in range(5):
                 case = case_register(
-                    data=RegistrationInput(channel="online", title="并发登记", description="并发登记测试", region_code="110101"),
+                    data=RegistrationInput(
+                        channel="online", title="并发登记", description="并发登记测试", region_code="110101"
+                    ),
                     office=tree["county"],
                     actor=None,
                 )

@@ -22,4 +22,6 @@ class Command(BaseCommand):
             except ValueError as exc:
                 raise CommandError(f"--date must be YYYY-MM-DD, got {options['date']!r}") from exc
         counts = check_deadlines(today=today)
-        self.stdout.write(f"due soon: {counts['warn']}, overdue: {counts['overdue']}, seriously overdue: {counts['serious']}")
+        self.stdout.write(
+            f"due soon: {counts['warn']}, overdue: {counts['overdue']}, seriously overdue: {counts['serious']}"
+        )
