@@ -19,9 +19,7 @@ class Role(models.TextChoices):
 
 
 class User(AbstractUser):
-    office = models.ForeignKey(
-        "offices.Office", null=True, blank=True, on_delete=models.PROTECT, related_name="users"
-    )
+    office = models.ForeignKey("offices.Office", null=True, blank=True, on_delete=models.PROTECT, related_name="users")
     display_name = models.CharField(_("display name"), max_length=100, blank=True)
 
     @property

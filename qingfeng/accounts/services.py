@@ -21,7 +21,9 @@ def user_create(
     is_staff: bool = False,
     is_superuser: bool = False,
 ) -> User:
-    user = User(username=username, office=office, display_name=display_name, is_staff=is_staff, is_superuser=is_superuser)
+    user = User(
+        username=username, office=office, display_name=display_name, is_staff=is_staff, is_superuser=is_superuser
+    )
     user.set_password(password)
     user.save()
     valid = set(Role.values)
