@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "qingfeng.cases",
     "qingfeng.intake",
     "qingfeng.notifications",
+    "qingfeng.supervision",
+    "qingfeng.web",
 ]
 
 MIDDLEWARE = [

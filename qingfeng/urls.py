@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 api_v1 = [
     path("", include("qingfeng.cases.api_urls")),
     path("", include("qingfeng.offices.api_urls")),
+    path("", include("qingfeng.supervision.api_urls")),
 ]
 
 urlpatterns = [
@@ -13,4 +14,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("supervision/", include("qingfeng.supervision.urls")),
+    path("", include("qingfeng.web.urls")),
 ]
