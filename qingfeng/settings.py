@@ -140,7 +140,11 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
-STATICFILES_DIRS = [BASE_DIR / "qingfeng" / "static"]
+STATICFILES_DIRS: list[str | Path | tuple[str, str | Path]] = [BASE_DIR / "qingfeng" / "static"]
+# Front-end libraries come from npm (package-lock.json), served locally, never from a CDN.
+for _prefix, _dist in (("vendor/echarts", "echarts/dist"), ("vendor/htmx", "htmx.org/dist")):
+    if (BASE_DIR / "node_modules" / _dist).is_dir():
+        STATICFILES_DIRS.append((_prefix, BASE_DIR / "node_modules" / _dist))
 MEDIA_ROOT = Path(os.environ.get("QINGFENG_MEDIA_ROOT", VAR_DIR / "media"))
 # Attachments are never served from a public URL; see cases.views.attachment_download.
 MEDIA_URL = None  # type: ignore[assignment]

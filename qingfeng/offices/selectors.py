@@ -10,13 +10,16 @@ from qingfeng.offices.models import Office
 def path_range(path: str) -> tuple[str, str]:
     """The half-open string range [path, path + U+FFFF) that holds exactly the subtree.
 
-    A range on the unique path index is used instead of LIKE 'x%' so PostgreSQL uses the
-    b-tree index whatever the database collation.
+    A range rather than LIKE 'x%' so both SQLite and PostgreSQL answer it from the unique
+    b-tree index on `path`. The range is exactly the prefix set because paths compare byte by
+    byte: BINARY on SQLite, COLLATE "C" on PostgreSQL (set by migration 0002 whatever the
+    database locale).
     """
     return path, path + "\uffff"
 
 
 def office_subtree(office: Office, *, include_self: bool = True) -> QuerySet[Office]:
+    """The office and every office below it: one range scan on the path index, no recursion."""
     low, high = path_range(office.path)
     qs = Office.objects.filter(path__gte=low, path__lt=high)
     if not include_self:
