@@ -178,6 +178,7 @@ SPECTACULAR_SETTINGS = {
         "DisposalWayEnum": "qingfeng.cases.choices.DisposalWay",
         "InquiryOutcomeEnum": "qingfeng.cases.choices.InquiryOutcome",
         "CaseStatusEnum": "qingfeng.cases.choices.Status",
+        "OfficeLevelEnum": "qingfeng.offices.models.Office.Level",
     },
 }
 
