@@ -1,8 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.authtoken.views import obtain_auth_token
 
 api_v1 = [
+    path("auth/token/", obtain_auth_token, name="api-token"),
     path("", include("qingfeng.cases.api_urls")),
     path("", include("qingfeng.offices.api_urls")),
     path("", include("qingfeng.supervision.api_urls")),
