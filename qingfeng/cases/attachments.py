@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.files.base import File
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 from qingfeng.core.errors import TooLarge, ValidationFailed
@@ -77,8 +78,8 @@ def check_upload(upload: File, *, field: str = "attachments") -> CheckedFile:
     limit = settings.ATTACHMENT_MAX_BYTES
     if size > limit:
         raise TooLarge(
-            _("“%(name)s” is %(size).1f MB; the limit is %(limit).0f MB per file.")
-            % {"name": name, "size": size / 1e6, "limit": limit / 1e6},
+            _("“%(name)s” is %(size)s; the limit is %(limit)s per file.")
+            % {"name": name, "size": filesizeformat(size), "limit": filesizeformat(limit)},
             extra={"field": field, "limit_bytes": limit},
         )
     if size == 0:

@@ -38,6 +38,8 @@ class Action(models.TextChoices):
     RECORD_RETURN_VISIT = "record_return_visit", _("Record return visit")
     REOPEN = "reopen", _("Reopen on new facts")
     ARCHIVE = "archive", _("Archive")
+    # Not a transition: the event written when an old register is imported.
+    IMPORT = "import", _("Import from an old register")
 
 
 @dataclass(frozen=True)

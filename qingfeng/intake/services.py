@@ -205,7 +205,12 @@ def _reporter(case: Case, rep: ReporterInput) -> Reporter:
 
 @transaction.atomic
 def case_register(
-    *, data: RegistrationInput, office: Office, actor: User | None, event_data: dict[str, Any] | None = None
+    *,
+    data: RegistrationInput,
+    office: Office,
+    actor: User | None,
+    event_data: dict[str, Any] | None = None,
+    notify: bool = True,
 ) -> Case:
     """Register one report at `office`. Validates everything first; writes all or nothing."""
     categories, tags, files = validate_registration(data)
@@ -290,7 +295,8 @@ def case_register(
         data={"channel": case.channel, **(event_data or {})},
         at=now,
     )
-    if actor is None:
+    if actor is None and notify:
+        # Nobody at the office typed it in (online, import): tell the office it arrived.
         notification_create(
             office_id=office.pk,
             case_id=case.pk,
