@@ -1,0 +1,1 @@
+"""Staff pages: thin views over the cases, intake and deadlines services and selectors."""
