@@ -65,6 +65,33 @@ def _fresh_caches() -> Any:
     rules.invalidate()
 
 
+SEEDING_MIGRATIONS = (
+    "qingfeng.cases.migrations.0003_default_categories_tags",
+    "qingfeng.deadlines.migrations.0002_load_cn_holidays",
+)
+
+
+@pytest.fixture(autouse=True)
+def _reference_data_for_transactional_tests(request: Any) -> None:
+    """A transactional test's flush empties what the migrations seeded; put it back (idempotent).
+
+    Used instead of serialized_rollback, which clashes with content types in mixed runs.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or "live_server" in request.fixturenames
+    if marker is not None and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])):
+        transactional = True
+    if not transactional:
+        return
+    import importlib
+
+    from django.apps import apps
+
+    request.getfixturevalue("transactional_db")
+    for module in SEEDING_MIGRATIONS:
+        importlib.import_module(module).load(apps, None)
+
+
 @pytest.fixture
 def tree(db: Any) -> dict[str, Office]:
     """A small office tree: national > province 11 > city 1101 > counties 110101, 110102 > sub-districts."""

@@ -148,7 +148,7 @@ for _prefix, _dist in (("vendor/echarts", "echarts/dist"), ("vendor/htmx", "htmx
         STATICFILES_DIRS.append((_prefix, BASE_DIR / "node_modules" / _dist))
 MEDIA_ROOT = Path(os.environ.get("QINGFENG_MEDIA_ROOT", VAR_DIR / "media"))
 # Attachments are never served from a public URL; see cases.views.attachment_download.
-MEDIA_URL = None  # type: ignore[assignment]
+MEDIA_URL = "/_attachments_are_not_served_here_/"  # no URL pattern serves it; see above
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(MEDIA_ROOT)}},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from qingfeng.accounts.models import User
 from qingfeng.cases.models import Case, CaseAccess, CaseEvent
@@ -36,7 +37,7 @@ def case_get_for_user(*, user: User, number: str) -> Case:
     """
     case = Case.objects.select_related("holding_office", "received_office", "repeat_of").filter(number=number).first()
     if case is None or not case_can_view(office=user.office, case=case):
-        raise NotFound(f"No case {number} is visible to your office.")
+        raise NotFound(_("No case %(number)s is visible to your office.") % {"number": number})
     return case
 
 

@@ -40,16 +40,19 @@ def test_dispatch_is_dropped_with_a_rolled_back_transaction():
 
 @pytest.mark.django_db(transaction=True)
 def test_a_task_runs_in_process_when_the_broker_is_down(settings):
-    from qingfeng.celery import app
+    from celery import Celery
 
     settings.CELERY_TASK_ALWAYS_EAGER = False
-    old = app.conf.broker_url, app.conf.task_always_eager
-    # Nothing listens on this port: publishing fails at once.
-    app.conf.broker_url = "redis://127.0.0.1:1/0"
-    app.conf.task_always_eager = False
-    try:
-        with transaction.atomic():
-            tasks.dispatch(record, 3)
-    finally:
-        app.conf.broker_url, app.conf.task_always_eager = old
+    # A separate app whose broker nothing listens on: publishing fails at once.
+    app = Celery("down", broker="redis://127.0.0.1:1/0", set_as_current=False)
+    app.conf.broker_connection_retry = False
+    app.conf.broker_transport_options = {"max_retries": 0}
+
+    @app.task(name="qingfeng.core.tests.record_down")
+    def record_down(value: int) -> int:
+        RAN.append(value)
+        return value
+
+    with transaction.atomic():
+        tasks.dispatch(record_down, 3)
     assert RAN == [3]
