@@ -180,6 +180,7 @@ SPECTACULAR_SETTINGS = {
         "InquiryOutcomeEnum": "qingfeng.cases.choices.InquiryOutcome",
         "CaseStatusEnum": "qingfeng.cases.choices.Status",
         "OfficeLevelEnum": "qingfeng.offices.models.Office.Level",
+        "NotificationKindEnum": "qingfeng.notifications.models.Notification.Kind",
     },
 }
 

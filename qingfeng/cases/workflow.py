@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -90,6 +91,16 @@ TRANSITIONS: dict[str, Transition] = {
         _t(Action.ARCHIVE, {S.NOT_ACCEPTED, S.REPEAT, S.CONCLUDED, S.FED_BACK}, S.ARCHIVED, _INTAKE),
     ]
 }
+
+# Labels of every event action; apps that write their own events (supervision …) add theirs.
+EVENT_LABELS: dict[str, Any] = {}
+
+
+def event_label(action: str) -> str:
+    if action in Action.values:
+        return str(Action(action).label)
+    return str(EVENT_LABELS.get(action, action))
+
 
 # Actions that hand the case to another office.
 MOVING_ACTIONS = frozenset({Action.SEND_UP, Action.TRANSFER_DOWN, Action.ASSIGN})

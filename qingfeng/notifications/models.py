@@ -1,4 +1,8 @@
-"""In-app notifications for an office (optionally one user in it)."""
+"""In-app notifications for an office (optionally one user in it).
+
+Read state belongs to the notification, as the office's inbox: once someone in the office
+has read it (`read_at`, `read_by`), it is read for the office.
+"""
 
 from __future__ import annotations
 
@@ -23,12 +27,18 @@ class Notification(models.Model):
     message = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     read_at = models.DateTimeField(null=True, blank=True)
+    read_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # Deduplicates periodic notifications, e.g. "deadline:<case>:<kind>:<level>".
     dedupe_key = models.CharField(max_length=120, null=True, blank=True, unique=True)
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["office", "read_at"], name="notif_office_unread")]
+        indexes = [
+            models.Index(fields=["office", "read_at"], name="notif_office_unread"),
+            models.Index(fields=["office", "-created_at"], name="notif_office_time"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.message[:40]}"

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
+from datetime import datetime
 
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from qingfeng.accounts.models import User
+from qingfeng.core.errors import NotFound
 from qingfeng.notifications.models import Notification
+from qingfeng.notifications.selectors import notifications_for
 
 
 def notification_create(
@@ -26,3 +33,23 @@ def notification_create(
         if dedupe_key is None:
             raise
         return None
+
+
+def notification_mark_read(*, notification_id: int, user: User, now: datetime | None = None) -> Notification:
+    """Mark one notification read for the office. Reading it again changes nothing (who read it first stays)."""
+    notification = notifications_for(user).filter(pk=notification_id).first()
+    if notification is None:
+        raise NotFound(_("No such notification."))
+    if notification.read_at is None:
+        now = now or timezone.now()
+        if Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=now, read_by=user):
+            notification.read_at, notification.read_by = now, user
+        else:
+            notification.refresh_from_db()
+    return notification
+
+
+def notifications_mark_all_read(*, user: User, now: datetime | None = None) -> int:
+    """Mark every unread notification the user sees as read, in one UPDATE. Returns how many."""
+    now = now or timezone.now()
+    return notifications_for(user).filter(read_at__isnull=True).update(read_at=now, read_by=user)

@@ -24,7 +24,7 @@ from qingfeng.cases.choices import (
     Urgency,
 )
 from qingfeng.cases.models import Case, CaseEvent
-from qingfeng.cases.workflow import Action
+from qingfeng.cases.workflow import Action, event_label
 from qingfeng.deadlines.services import level_on
 from qingfeng.web import selectors
 
@@ -81,6 +81,8 @@ def label(value: Any, kind: str) -> str:
     """The translated label of a code: {{ case.status|label:"status" }}."""
     if value in (None, ""):
         return ""
+    if kind == "action":
+        return event_label(str(value))
     choices = CHOICES.get(kind)
     if choices is None:
         return str(value)
