@@ -12,6 +12,9 @@ from qingfeng.accounts.models import Role, User
 from qingfeng.factories import UserFactory, make_office
 from qingfeng.offices.models import Office
 
+# Browser fixtures (chromium, page, server_url …) for every app's browser tests.
+pytest_plugins = ["qingfeng.web.tests.browser"]
+
 ALL_ROLES = [r.value for r in Role]
 WORK_ROLES = [Role.INTAKE_CLERK, Role.PETITION_HEAD, Role.HANDLER, Role.DEPARTMENT_HEAD, Role.LEADER]
 
