@@ -28,6 +28,7 @@ from qingfeng.deadlines.services import case_refresh_next_deadline, case_start_d
 from qingfeng.notifications.models import Notification
 from qingfeng.notifications.services import notification_create
 from qingfeng.offices.models import Office
+from qingfeng.repeats.normalize import party_match_key
 
 # Hooks run inside the registration transaction, after the case and its parts exist
 # (repeat index, special-topic tagging, statistics). Each receives the new case.
@@ -90,11 +91,6 @@ class RegistrationInput:
     reporter: ReporterInput = field(default_factory=ReporterInput)
     parties: Sequence[PartyInput] = ()
     attachments: Sequence[File] = ()
-
-
-def party_match_key(name: str, unit: str) -> str:
-    """Normalised "name|unit" so the same reported party is found however it was typed."""
-    return f"{crypto.normalize_name(name)}|{crypto.normalize_name(unit)}"
 
 
 def validate_registration(data: RegistrationInput) -> tuple[list[Category], list[Tag], list[CheckedFile]]:

@@ -19,6 +19,7 @@ class Notification(models.Model):
         CHASE = "chase", _("Chase (催办)")
         SUPERVISION = "supervision", _("Supervision (督办)")
         EVENT = "event", _("Case update")
+        EARLY_WARNING = "early_warning", _("Early warning")
 
     office = models.ForeignKey("offices.Office", on_delete=models.CASCADE, related_name="notifications")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE)

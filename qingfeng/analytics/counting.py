@@ -1,0 +1,508 @@
+"""Keeping the count tables: incremental updates in each event's transaction, and the full rebuild.
+
+Incremental: `on_event` runs as a `cases.services.EVENT_HOOKS` hook. It compares what the case
+contributed before the event (its fields as loaded, remembered by apps.py) with what it
+contributes now (`facts.contributions`) and applies the difference with one upsert per table:
+`INSERT … ON CONFLICT … DO UPDATE SET n = n + excluded.n`, rows in key order so concurrent
+transactions lock them in the same order. `rebuild_counts` sums the same contributions over
+every case and replaces the tables.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+from django.db import connection, models, transaction
+from django.db.models import Min, Q
+
+from qingfeng.analytics import models as m
+from qingfeng.analytics.facts import (
+    STATE_FIELDS,
+    CaseFacts,
+    CaseState,
+    Key,
+    Node,
+    PersonCase,
+    add_contributions,
+    ancestor_paths,
+    contributions,
+    local_day,
+    person_contributions,
+    person_filter,
+    person_key,
+)
+from qingfeng.cases.models import Case, CaseEvent, ReportedParty, Reporter
+from qingfeng.offices.models import Office
+
+log = logging.getLogger(__name__)
+
+SNAPSHOT_ATTR = "_analytics_state"
+
+# table name -> (model, key columns); the order is the lock order.
+TABLES: dict[str, tuple[type[models.Model], tuple[str, ...]]] = {
+    "day": (m.DayCount, ("office_id", "day")),
+    "channel": (m.ChannelCount, ("office_id", "month", "channel")),
+    "item_type": (m.ItemTypeCount, ("office_id", "month", "item_type")),
+    "origin": (m.OriginCount, ("office_id", "month", "origin")),
+    "category": (m.CategoryCount, ("office_id", "month", "category")),
+    "tag": (m.TagCount, ("office_id", "month", "tag")),
+    "rank": (m.RankCount, ("office_id", "month", "rank")),
+    "region": (m.RegionCount, ("office_id", "month", "child_id")),
+    "status": (m.StatusCount, ("office_id", "month", "status")),
+    "flag": (m.FlagCount, ("office_id", "month", "is_repeat", "is_real_name")),
+    "outcome": (m.OutcomeCount, ("office_id", "month", "measure")),
+    "deadline": (m.DeadlineCount, ("office_id", "month", "due_on", "serious_on")),
+    "person": (m.PersonCount, ("office_id", "month", "kind", "prev_month")),
+    "topic": (m.TopicCount, ("topic_id", "office_id", "month", "dimension", "value")),
+}
+
+
+def _db(value: Any) -> Any:
+    if isinstance(value, date) and connection.vendor != "postgresql":
+        return value.isoformat()
+    return value
+
+
+def apply_delta(delta: Counter[Key]) -> None:
+    """Add the (possibly negative) counts to their rows, creating rows as needed."""
+    by_table: dict[str, list[tuple[tuple[object, ...], int]]] = defaultdict(list)
+    for (table, key), n in delta.items():
+        if n:
+            by_table[table].append((key, n))
+    if not by_table:
+        return
+    qn = connection.ops.quote_name
+    statements: list[tuple[str, list[Any]]] = []
+    for table, (model, cols) in TABLES.items():
+        rows = by_table.get(table)
+        if not rows:
+            continue
+        rows.sort(key=lambda r: tuple(str(v) for v in r[0]))
+        name = qn(model._meta.db_table)
+        col_sql = ", ".join(qn(c) for c in cols)
+        one = "(" + ", ".join(["%s"] * (len(cols) + 1)) + ")"
+        sql = (
+            f"INSERT INTO {name} ({col_sql}, n) VALUES {', '.join([one] * len(rows))} "
+            f"ON CONFLICT ({col_sql}) DO UPDATE SET n = {name}.n + excluded.n"
+        )
+        params: list[Any] = []
+        for key, n in rows:
+            params.extend(_db(v) for v in key)
+            params.append(n)
+        statements.append((sql, params))
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql" and len(statements) > 1:
+            # One round trip: every upsert as a data-modifying CTE of a single statement.
+            ctes = ", ".join(f"u{i} AS ({sql})" for i, (sql, _p) in enumerate(statements))
+            cursor.execute(f"WITH {ctes} SELECT 1", [v for _s, p in statements for v in p])
+            return
+        for sql, params in statements:
+            cursor.execute(sql, params)
+
+
+def _diff(after: Counter[Key], before: Counter[Key] | None) -> Counter[Key]:
+    delta = Counter(after)
+    if before:
+        delta.subtract(before)
+    return Counter({k: v for k, v in delta.items() if v})
+
+
+# --- offices -----------------------------------------------------------------------------------
+
+
+class Chains:
+    """Ancestor chains of offices, loaded with as few queries as possible."""
+
+    def __init__(self) -> None:
+        self.by_id: dict[int, Node] = {}
+        self.by_path: dict[str, Node] = {}
+
+    def add(self, rows: Iterable[tuple[int, str]]) -> None:
+        for oid, path in rows:
+            node = Node(oid, path)
+            self.by_id[oid] = node
+            self.by_path[path] = node
+
+    def load(self, ids: Iterable[int], paths: Iterable[str] = ()) -> None:
+        want_ids = [i for i in set(ids) if i not in self.by_id]
+        want_paths = [p for p in set(paths) if p not in self.by_path]
+        if want_ids or want_paths:
+            self.add(Office.objects.filter(Q(id__in=want_ids) | Q(path__in=want_paths)).values_list("id", "path"))
+        missing = {p for oid in ids for p in ancestor_paths(self.by_id[oid].path)} - set(self.by_path)
+        if missing:
+            self.add(Office.objects.filter(path__in=missing).values_list("id", "path"))
+
+    def chain(self, office_id: int) -> tuple[Node, ...]:
+        return tuple(self.by_path[p] for p in ancestor_paths(self.by_id[office_id].path))
+
+    @classmethod
+    def everything(cls) -> Chains:
+        chains = cls()
+        chains.add(Office.objects.values_list("id", "path").iterator(chunk_size=10000))
+        return chains
+
+
+# --- incremental -------------------------------------------------------------------------------
+
+
+def remember_state(instance: Case) -> None:
+    """Keep the counted fields of a case as loaded (post_init), if they were all loaded."""
+    d = instance.__dict__
+    # Loaded with .only()/.defer(): nothing remembered, the event hook falls back on the event.
+    with contextlib.suppress(KeyError):
+        setattr(instance, SNAPSHOT_ATTR, tuple(d[f] for f in STATE_FIELDS))
+
+
+def remember_signal(sender: type, instance: Case, **kwargs: object) -> None:
+    remember_state(instance)
+
+
+def _state_before(case: Case, event: CaseEvent, after: CaseState) -> CaseState:
+    snap = getattr(case, SNAPSHOT_ATTR, None)
+    if snap is not None:
+        return CaseState.of(snap)
+    log.warning("analytics: case %s had no remembered state at %s; using the event", case.pk, event.action)
+    changes: dict[str, Any] = {"status": event.from_status or after.status}
+    if event.target_office_id is not None:
+        changes["holding_office_id"] = event.office_id
+    if event.action == "mark_repeat":
+        changes["is_repeat"] = False
+    item = (event.data or {}).get("item_type")
+    if isinstance(item, dict) and item.get("from"):
+        changes["item_type"] = item["from"]
+    return replace(after, **changes)
+
+
+def _relations(case: Case) -> tuple[tuple[str, ...], tuple[str, ...], str]:
+    cats = tuple(sorted(case.categories.values_list("code", flat=True)))
+    tags = tuple(sorted(case.tags.values_list("code", flat=True)))
+    rank = ReportedParty.objects.filter(case_id=case.pk).order_by("id").values_list("rank", flat=True).first()
+    return cats, tags, rank or ""
+
+
+def _topics(case_id: int) -> tuple[int, ...]:
+    return tuple(sorted(m.TopicMatch.objects.filter(case_id=case_id).values_list("topic_id", flat=True)))
+
+
+def _accepts(case_id: int, current_event_id: int | None) -> tuple[date | None, date | None]:
+    """First accept day before the current event, and including it."""
+    rows = list(
+        CaseEvent.objects.filter(case_id=case_id, action="accept")
+        .order_by("created_at", "id")
+        .values_list("id", "created_at")
+    )
+    after = local_day(rows[0][1]) if rows else None
+    before_rows = [r for r in rows if r[0] != current_event_id]
+    before = local_day(before_rows[0][1]) if before_rows else None
+    return before, after
+
+
+def on_event(case: Case, event: CaseEvent) -> None:
+    """EVENT_HOOKS entry: move the case between buckets, inside the event's transaction."""
+    after_state = CaseState.of(getattr(case, f) for f in STATE_FIELDS)
+    register = event.action == "register"
+    before_state = None if register else _state_before(case, event, after_state)
+    setattr(case, SNAPSHOT_ATTR, tuple(getattr(case, f) for f in STATE_FIELDS))
+    if before_state == after_state and event.action != "accept":
+        return
+    moved = register or before_state is None or before_state.holding_office_id != after_state.holding_office_id
+    dues_changed = before_state is not None and (
+        (before_state.accept_due, before_state.screening_due) != (after_state.accept_due, after_state.screening_due)
+    )
+    chains = Chains()
+    holding = case.holding_office
+    ids = [after_state.holding_office_id, after_state.received_office_id]
+    if before_state is not None:
+        ids.append(before_state.holding_office_id)
+    chains.add([(holding.pk, holding.path)])
+    chains.load(ids, ancestor_paths(holding.path))
+    cats: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    rank = ""
+    if moved:
+        cats, tags, rank = _relations(case)
+    topics: tuple[int, ...] = ()
+    # A new case is tagged with topics after its register event (topics.on_registered).
+    status_moved = before_state is not None and (before_state.status, before_state.channel) != (
+        after_state.status,
+        after_state.channel,
+    )
+    if not register and (moved or status_moved):
+        topics = _topics(case.pk)
+    accept_before = accept_after = None
+    if not register and (moved or dues_changed or event.action == "accept"):
+        accept_before, accept_after = _accepts(case.pk, event.pk)
+    received_path = chains.by_id[after_state.received_office_id].path
+    after = CaseFacts(
+        after_state,
+        chains.chain(after_state.holding_office_id),
+        received_path,
+        cats,
+        tags,
+        rank,
+        topics,
+        accept_after,
+        case.pk,
+    )
+    delta = contributions(after)
+    if before_state is not None:
+        before = CaseFacts(
+            before_state,
+            chains.chain(before_state.holding_office_id),
+            chains.by_id[before_state.received_office_id].path,
+            cats,
+            tags,
+            rank,
+            topics,
+            accept_before,
+            case.pk,
+        )
+        delta = _diff(delta, contributions(before))
+    if before_state is None or moved or before_state.is_repeat != after_state.is_repeat:
+        delta.update(_person_delta(case, before_state, after_state, chains))
+    apply_delta(delta)
+
+
+def on_topics_changed(case: Case, before_topics: Sequence[int], after_topics: Sequence[int]) -> None:
+    """A case was tagged with (or untagged from) special topics: move its topic counts."""
+    if tuple(before_topics) == tuple(after_topics):
+        return
+    state = CaseState.of(getattr(case, f) for f in STATE_FIELDS)
+    chains = Chains()
+    chains.load([state.holding_office_id, state.received_office_id])
+    cats = tuple(sorted(case.categories.values_list("code", flat=True)))
+    base = CaseFacts(state, chains.chain(state.holding_office_id), chains.by_id[state.received_office_id].path, cats)
+    after = Counter(
+        {k: v for k, v in contributions(replace(base, topics=tuple(after_topics))).items() if k[0] == "topic"}
+    )
+    before = Counter(
+        {k: v for k, v in contributions(replace(base, topics=tuple(before_topics))).items() if k[0] == "topic"}
+    )
+    apply_delta(_diff(after, before))
+
+
+def _lock_person(key: str) -> None:
+    if connection.vendor == "postgresql":
+        lock_id = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_id])
+
+
+def _person_delta(case: Case, before: CaseState | None, after: CaseState, chains: Chains) -> Counter[Key]:
+    rep = Reporter.objects.filter(case_id=case.pk).values_list("id_number_hash", "phone_hash", "name_hash").first()
+    key = person_key(
+        id_number_hash=rep[0] if rep else "",
+        phone_hash=rep[1] if rep else "",
+        name_hash=rep[2] if rep else "",
+        case_id=case.pk,
+    )
+
+    def one(state: CaseState, case_id: int) -> PersonCase:
+        day = state.day
+        chains.load([state.holding_office_id])
+        return PersonCase(
+            case_id,
+            state.received_at,
+            day.replace(day=1),
+            tuple(n.id for n in chains.chain(state.holding_office_id)),
+            bool(state.is_repeat),
+        )
+
+    if key.startswith("c:"):
+        others: list[PersonCase] = []
+    else:
+        _lock_person(key)
+        rows = list(
+            Reporter.objects.filter(**person_filter(key))
+            .exclude(case_id=case.pk)
+            .values_list("case_id", "case__received_at", "case__holding_office_id", "case__is_repeat")
+        )
+        chains.load([r[2] for r in rows])
+        others = []
+        for cid, received_at, holding_id, is_repeat in rows:
+            day = local_day(received_at)
+            chain = tuple(n.id for n in chains.chain(holding_id))
+            others.append(PersonCase(cid, received_at, day.replace(day=1), chain, bool(is_repeat)))
+    after_c = person_contributions([*others, one(after, case.pk)])
+    before_c = person_contributions([*others, one(before, case.pk)] if before is not None else others)
+    return _diff(after_c, before_c)
+
+
+# --- rebuild -----------------------------------------------------------------------------------
+
+
+def _first_per_case(rows: Iterable[tuple[int, Any]]) -> dict[int, Any]:
+    out: dict[int, Any] = {}
+    for cid, value in rows:
+        out.setdefault(cid, value)
+    return out
+
+
+def iter_facts(
+    *, ids: Sequence[int] | None = None, chunk_size: int = 20000, chains: Chains | None = None
+) -> Iterable[tuple[CaseFacts, tuple[str, str, str]]]:
+    """Facts of every case (or of `ids`), with the reporter's hashes, a chunk of cases at a time."""
+    chains = chains or Chains.everything()
+    chain_cache: dict[int, tuple[Node, ...]] = {}
+    through_cat = Case.categories.through
+    through_tag = Case.tags.through
+    last_id, pos = 0, 0
+    while True:
+        if ids is None:
+            qs = Case.objects.filter(id__gt=last_id).order_by("id")
+            rows = list(qs.values_list("id", *STATE_FIELDS)[:chunk_size])
+            if not rows:
+                break
+        else:
+            if pos >= len(ids):
+                break
+            part = ids[pos : pos + chunk_size]
+            pos += chunk_size
+            rows = list(Case.objects.filter(id__in=part).order_by("id").values_list("id", *STATE_FIELDS))
+            if not rows:
+                continue
+        lo, hi = rows[0][0], rows[-1][0]
+        last_id = hi
+        rng = {"case_id__gte": lo, "case_id__lte": hi}
+        cats: dict[int, list[str]] = defaultdict(list)
+        for cid, code in through_cat.objects.filter(**rng).values_list("case_id", "category__code"):
+            cats[cid].append(code)
+        tags: dict[int, list[str]] = defaultdict(list)
+        for cid, code in through_tag.objects.filter(**rng).values_list("case_id", "tag__code"):
+            tags[cid].append(code)
+        ranks = _first_per_case(
+            ReportedParty.objects.filter(**rng).order_by("case_id", "id").values_list("case_id", "rank")
+        )
+        accepts = dict(
+            CaseEvent.objects.filter(action="accept", **rng)
+            .values("case_id")
+            .annotate(first=Min("created_at"))
+            .values_list("case_id", "first")
+        )
+        topics: dict[int, list[int]] = defaultdict(list)
+        for cid, tid in m.TopicMatch.objects.filter(**rng).values_list("case_id", "topic_id"):
+            topics[cid].append(tid)
+        reporters = {
+            cid: (a, b, c)
+            for cid, a, b, c in Reporter.objects.filter(**rng).values_list(
+                "case_id", "id_number_hash", "phone_hash", "name_hash"
+            )
+        }
+        for row in rows:
+            cid = row[0]
+            state = CaseState.of(row[1:])
+            chain = chain_cache.get(state.holding_office_id)
+            if chain is None:
+                chain = chain_cache[state.holding_office_id] = chains.chain(state.holding_office_id)
+            first = accepts.get(cid)
+            facts = CaseFacts(
+                state,
+                chain,
+                chains.by_id[state.received_office_id].path,
+                tuple(sorted(cats.get(cid, ()))),
+                tuple(sorted(tags.get(cid, ()))),
+                ranks.get(cid) or "",
+                tuple(sorted(topics.get(cid, ()))),
+                local_day(first) if first is not None else None,
+                cid,
+            )
+            yield facts, reporters.get(cid, ("", "", ""))
+
+
+def compute_counts(*, chunk_size: int = 20000, progress: Callable[[int], None] | None = None) -> Counter[Key]:
+    """Every count, from the cases and their events (what rebuild_counts writes)."""
+    total: dict[Key, int] = {}
+    persons: dict[str, list[PersonCase]] = defaultdict(list)
+    for done, (facts, rep) in enumerate(iter_facts(chunk_size=chunk_size), start=1):
+        add_contributions(facts, total)
+        state = facts.state
+        cid = facts.case_id
+        key = person_key(id_number_hash=rep[0], phone_hash=rep[1], name_hash=rep[2], case_id=cid)
+        pc = PersonCase(
+            cid, state.received_at, state.day.replace(day=1), tuple(n.id for n in facts.chain), bool(state.is_repeat)
+        )
+        if key.startswith("c:"):
+            _add(total, person_contributions([pc]))
+        else:
+            persons[key].append(pc)
+        if progress and done % chunk_size == 0:
+            progress(done)
+    for cases in persons.values():
+        _add(total, person_contributions(cases))
+    return Counter({k: v for k, v in total.items() if v})
+
+
+def _add(total: dict[Key, int], part: dict[Key, int]) -> None:
+    get = total.get
+    for k, v in part.items():
+        total[k] = get(k, 0) + v
+
+
+def _write_table(model: type[models.Model], cols: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+    qn = connection.ops.quote_name
+    table = qn(model._meta.db_table)
+    col_sql = ", ".join(qn(c) for c in (*cols, "n"))
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({col_sql}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join(["%s"] * (len(cols) + 1))
+            for i in range(0, len(rows), 5000):
+                cursor.executemany(
+                    f"INSERT INTO {table} ({col_sql}) VALUES ({marks})",
+                    [tuple(_db(v) for v in r) for r in rows[i : i + 5000]],
+                )
+
+
+def rebuild_counts(*, progress: Callable[[int], None] | None = None) -> dict[str, int]:
+    """Replace every count table with counts recomputed from the cases and events. Returns rows per table.
+
+    On PostgreSQL the tables are locked first, so events that arrive meanwhile wait and then
+    apply their change on top of the rebuilt counts.
+    """
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            names = ", ".join(connection.ops.quote_name(model._meta.db_table) for model, _ in TABLES.values())
+            with connection.cursor() as cursor:
+                # Deferred foreign-key checks of rows written earlier in this transaction would block TRUNCATE.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                cursor.execute(f"LOCK TABLE {names} IN SHARE ROW EXCLUSIVE MODE")
+        counts = compute_counts(progress=progress)
+        grouped: dict[str, list[tuple[object, ...]]] = defaultdict(list)
+        for (table, key), n in counts.items():
+            grouped[table].append((*key, n))
+        written = {}
+        for table, (model, cols) in TABLES.items():
+            if connection.vendor == "postgresql":
+                _truncate(model)
+            else:
+                model._default_manager.all().delete()
+            rows = grouped.get(table, [])
+            _write_table(model, cols, rows)
+            written[table] = len(rows)
+    return written
+
+
+def _truncate(model: type[models.Model]) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {connection.ops.quote_name(model._meta.db_table)}")
+
+
+def stored_counts() -> Counter[Key]:
+    """The count tables as they are (non-zero rows), in the same shape as `compute_counts`."""
+    out: Counter[Key] = Counter()
+    for table, (model, cols) in TABLES.items():
+        fields = list(cols)
+        for row in model._default_manager.exclude(n=0).values_list(*fields, "n"):
+            *key, n = row
+            out[(table, tuple(key))] += n
+    return out

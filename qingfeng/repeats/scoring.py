@@ -1,0 +1,218 @@
+"""Signals between a new report and one earlier case, and how they combine into score and flag.
+
+`flag` means "same matter": it needs textual evidence (near-identical or reworded text).
+Who reported it, whom it is about and where only lower the text threshold; a reporter's
+unrelated earlier report is listed (score below 0.5) but never flagged.
+
+The thresholds were tuned on a development part of the paraphrase sets and of the message
+corpus's same-user pairs (benchmarks/repeats.py); settings may override them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+from django.conf import settings
+
+from qingfeng.repeats import embedding, minhash
+from qingfeng.repeats.normalize import (
+    JACCARD_CHARS,
+    ReporterHashes,
+    case_text,
+    party_match_key,
+    reporter_hashes,
+    shingles,
+)
+
+# Raw e5 cosine: unrelated Chinese complaints sit around 0.80-0.86, so similarity is shown
+# rescaled from COS_FLOOR (0 %) to 1.0 (100 %).
+DEFAULTS: dict[str, float] = {
+    "COS_FLOOR": 0.88,
+    # Tuned on the tuning halves (benchmarks/repeats.py quality --tune): LCQMC+BQ for text alone,
+    # the message board's same-user pairs for linked reports (which gained nothing from a lower bar).
+    "COS_FLAG": 0.945,  # text alone
+    "COS_FLAG_LINKED": 0.945,  # same reporter or same reported party
+    "JAC_FLOOR": 0.05,
+    "JAC_FLAG": 0.7,
+    "JAC_FLAG_LINKED": 0.5,
+}
+
+
+def threshold(name: str) -> float:
+    overrides: Mapping[str, float] = getattr(settings, "REPEATS_THRESHOLDS", {})
+    return float(overrides.get(name, DEFAULTS[name]))
+
+
+@dataclass
+class Query:
+    text: str
+    shingles: set[str]  # for the LSH bands
+    cmp_shingles: set[str]  # for exact Jaccard (first JACCARD_CHARS characters)
+    bands: list[int]
+    vector: np.ndarray | None
+    reporter: ReporterHashes
+    party_keys: dict[str, str]  # match_key -> kind
+    region_code: str
+
+
+def build_query(
+    *,
+    title: str,
+    description: str,
+    reporter: Mapping[str, str | None] | None,
+    parties: Iterable[Mapping[str, str]] | None,
+    region_code: str,
+    vector: np.ndarray | None = None,
+    embed: bool = True,
+) -> Query:
+    text = case_text(title, description)
+    sh = shingles(text)
+    keys: dict[str, str] = {}
+    for p in parties or ():
+        key = party_match_key(p.get("name") or "", p.get("unit") or "")
+        if key:
+            keys[key] = p.get("kind") or "person"
+    if vector is None and embed:
+        vector = embedding.embed_case(title, description)
+    return Query(
+        text=text,
+        shingles=sh,
+        cmp_shingles=shingles(text, max_chars=JACCARD_CHARS),
+        bands=minhash.bands(minhash.signature(sh)),
+        vector=vector,
+        reporter=reporter_hashes(reporter),
+        party_keys=keys,
+        region_code=(region_code or "").strip(),
+    )
+
+
+@dataclass
+class Signals:
+    jaccard: float = 0.0
+    cosine: float | None = None
+    same_id: bool = False
+    same_phone: bool = False
+    same_name: bool = False
+    same_person: bool = False  # linked through earlier reports (person cluster)
+    party_kinds: list[str] = field(default_factory=list)  # kinds of the shared reported parties
+    party_name_only: bool = False
+    same_region: bool = False
+    same_county: bool = False
+
+    @property
+    def reporter_match(self) -> bool:
+        """The reporter's own earlier report: a shared phone or ID number, directly or via a cluster."""
+        return self.same_id or self.same_phone or self.same_person
+
+    @property
+    def party_match(self) -> bool:
+        return bool(self.party_kinds) and (not self.party_name_only or self.same_region)
+
+
+def compare(
+    q: Query,
+    *,
+    cand_shingles: set[str] | None,
+    cand_vector: np.ndarray | None,
+    cand_reporter: ReporterHashes,
+    same_person: bool,
+    cand_party_keys: Iterable[str],
+    cand_region: str,
+) -> Signals:
+    from qingfeng.repeats.normalize import jaccard
+
+    s = Signals()
+    if cand_shingles is not None:
+        s.jaccard = jaccard(q.cmp_shingles, cand_shingles)
+    if q.vector is not None and cand_vector is not None:
+        s.cosine = float(np.dot(q.vector, cand_vector))
+    r = q.reporter
+    s.same_id = bool(r.id_number) and r.id_number == cand_reporter.id_number
+    s.same_phone = bool(set(r.phones) & set(cand_reporter.phones))
+    s.same_name = bool(r.name) and r.name == cand_reporter.name
+    s.same_person = same_person and not (s.same_id or s.same_phone)
+    shared = [k for k in cand_party_keys if k in q.party_keys]
+    s.party_kinds = sorted({q.party_keys[k] for k in shared})
+    s.party_name_only = bool(shared) and all(k.endswith("|") for k in shared)
+    region = q.region_code
+    s.same_region = bool(region) and region == cand_region
+    s.same_county = not s.same_region and len(region) >= 6 and region[:6] == (cand_region or "")[:6]
+    return s
+
+
+def _ramp(x: float, lo: float, thr: float) -> float:
+    """lo -> 0, thr -> 0.5, 1 -> 1, linear in between."""
+    if x <= lo:
+        return 0.0
+    if x < thr:
+        return 0.5 * (x - lo) / (thr - lo)
+    return min(1.0, 0.5 + 0.5 * (x - thr) / max(1e-9, 1.0 - thr))
+
+
+def semantic_percent(cosine: float) -> int:
+    floor = threshold("COS_FLOOR")
+    return round(100 * max(0.0, min(1.0, (cosine - floor) / (1.0 - floor))))
+
+
+@dataclass
+class Verdict:
+    score: float
+    flag: bool
+    reasons: list[str]
+    codes: list[str]
+
+
+def judge(s: Signals) -> Verdict:
+    linked = s.reporter_match or s.party_match
+    cos_thr = threshold("COS_FLAG_LINKED" if linked else "COS_FLAG")
+    jac_thr = threshold("JAC_FLAG_LINKED" if linked else "JAC_FLAG")
+    text_ev = _ramp(s.jaccard, threshold("JAC_FLOOR"), jac_thr)
+    if s.cosine is not None:
+        text_ev = max(text_ev, _ramp(s.cosine, threshold("COS_FLOOR"), cos_thr))
+    flag = text_ev >= 0.5
+    # Without matching text, who and whom still say something: listed, never flagged.
+    link_ev = 0.0
+    if s.same_id or s.same_phone:
+        link_ev += 0.3
+    elif s.same_person:
+        link_ev += 0.25
+    if s.party_match:
+        link_ev += 0.15
+    if s.same_region:
+        link_ev += 0.03
+    # Same text plus same people ranks above same text alone; the bonus never crosses 0.5.
+    score = max(text_ev, min(0.49, link_ev)) + 0.02 * linked + 0.01 * s.same_region
+    score = min(1.0, score) if flag else min(0.499, score)
+
+    reasons: list[str] = []
+    codes: list[str] = []
+
+    def add(code: str, text: str) -> None:
+        codes.append(code)
+        reasons.append(text)
+
+    if s.same_id:
+        add("same_id_number", "same ID number")
+    if s.same_phone:
+        add("same_phone", "same phone")
+    if s.same_person:
+        add("same_person", "same reporter (linked through earlier reports)")
+    if s.same_name and (s.reporter_match or text_ev >= 0.25):
+        add("same_name", "same reporter name")
+    if s.party_kinds:
+        noun = "reported organisation" if s.party_kinds == ["organisation"] else "reported person"
+        if s.party_name_only:
+            add("same_party_name", f"same {noun} name")
+        else:
+            add("same_party", f"same {noun}")
+    if s.jaccard >= 0.3:
+        add("similar_text", f"text {round(100 * s.jaccard)}% similar")
+    if s.cosine is not None and s.cosine >= threshold("COS_FLOOR") + 0.5 * (cos_thr - threshold("COS_FLOOR")):
+        add("similar_meaning", f"meaning {semantic_percent(s.cosine)}% similar")
+    if s.same_region:
+        add("same_place", "same place")
+    elif s.same_county:
+        add("same_county", "same county")
+    return Verdict(score=round(score, 4), flag=flag, reasons=reasons, codes=codes)
