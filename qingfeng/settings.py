@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import os
 import warnings
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("QINGFENG_VAR_DIR", BASE_DIR / "var"))
@@ -65,6 +67,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served locally, never from a CDN
     "qingfeng.core",
     "qingfeng.offices",
     "qingfeng.accounts",
@@ -74,6 +77,13 @@ INSTALLED_APPS = [
     "qingfeng.notifications",
     "qingfeng.supervision",
     "qingfeng.web",
+    "qingfeng.analytics",
+    "qingfeng.repeats",
+    "qingfeng.portal",
+    "qingfeng.protection",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -84,8 +94,19 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "qingfeng.protection.middleware.IdleTimeoutMiddleware",
+    "qingfeng.protection.middleware.TwoFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "qingfeng.protection.middleware.ContentSecurityPolicyMiddleware",
+    # Last, as django-axes asks: it turns a lock-out into the 429 page.
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # counts failures; refuses while locked out
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "qingfeng.urls"
@@ -157,9 +178,40 @@ STORAGES = {
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 
+# --- staff account security (qingfeng.protection) ---------------------------------------------
+# Two-factor login (TOTP) for every role that can see a reporter's identity. On by default in
+# production; off in development and the test suite unless QINGFENG_REQUIRE_2FA says otherwise.
+QINGFENG_REQUIRE_2FA = env_bool("QINGFENG_REQUIRE_2FA", default=not DEBUG)
+OTP_TOTP_ISSUER = "Qingfeng"
+# Lock-out after repeated failed sign-ins, by username + IP address.
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_TEMPLATE = "protection/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_RESET_ON_SUCCESS = True
+# Sessions: 8 hours at most, gone when the browser closes, 30 minutes idle.
+SESSION_COOKIE_AGE = 8 * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+QINGFENG_IDLE_TIMEOUT_SECONDS = int(os.environ.get("QINGFENG_IDLE_TIMEOUT_SECONDS", str(30 * 60)))
+QINGFENG_IDENTITY_GRANT_DAYS = int(os.environ.get("QINGFENG_IDENTITY_GRANT_DAYS", "7"))
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if PRODUCTION:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = 31536000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # Refuses the token of an identity-seeing user without a confirmed TOTP device when 2FA is required.
+        "qingfeng.protection.auth.TwoFactorTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -174,6 +226,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Complaint and report handling for discipline inspection and supervision offices.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "DisposalWayEnum": "qingfeng.cases.choices.DisposalWay",
@@ -181,6 +236,8 @@ SPECTACULAR_SETTINGS = {
         "CaseStatusEnum": "qingfeng.cases.choices.Status",
         "OfficeLevelEnum": "qingfeng.offices.models.Office.Level",
         "NotificationKindEnum": "qingfeng.notifications.models.Notification.Kind",
+        "PartyKindEnum": "qingfeng.cases.choices.PartyKind",
+        "ItemTypeEnum": "qingfeng.cases.choices.ItemType",
     },
 }
 
@@ -194,6 +251,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "inter
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "check-deadlines": {"task": "qingfeng.deadlines.tasks.check_deadlines_task", "schedule": 3600.0},
+    "portal-cleanup": {"task": "qingfeng.portal.tasks.portal_cleanup_task", "schedule": 3600.0},
+    "analytics-early-warning": {
+        "task": "qingfeng.analytics.alerts.early_warning_task",
+        "schedule": crontab(hour=1, minute=0),
+    },
 }
 
 # Attachments.

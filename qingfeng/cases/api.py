@@ -23,6 +23,7 @@ from qingfeng.core.errors import NotFound, PermissionDenied, ValidationFailed
 from qingfeng.intake.services import case_register
 from qingfeng.offices.models import Office
 from qingfeng.offices.selectors import office_is_in_subtree
+from qingfeng.protection.services import audit_record
 
 REGISTER_ROLES = (Role.INTAKE_CLERK, Role.PETITION_HEAD)
 
@@ -107,6 +108,15 @@ class AttachmentDownloadApi(APIView):
         att = Attachment.objects.filter(case=case, pk=attachment_id).first()
         if att is None:
             raise NotFound(_("No such attachment on this case."))
+        audit_record(
+            actor=request.user,  # type: ignore[arg-type]
+            action="attachment_download",
+            object_type="attachment",
+            object_id=att.pk,
+            office=getattr(request.user, "office_id", None),
+            detail={"channel": "api", "sha256": att.sha256},
+            case_number=case.number,
+        )
         return FileResponse(
             att.file.open("rb"), as_attachment=True, filename=att.original_name, content_type=att.content_type
         )

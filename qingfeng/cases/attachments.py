@@ -1,4 +1,4 @@
-"""Attachment checks: type by content (magic bytes), size limits, storage outside the database."""
+"""Attachment checks: type by content (magic bytes), size limits, metadata stripping, storage outside the database."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ import hashlib
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.files.base import File
+from django.core.files.base import ContentFile, File
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 from qingfeng.core.errors import TooLarge, ValidationFailed
+from qingfeng.protection.metadata import strip_metadata, strips
 
 # (content type, magic prefix at offset 0); checked in order.
 _SIGNATURES: list[tuple[str, bytes]] = [
@@ -95,6 +96,18 @@ def check_upload(upload: File, *, field: str = "attachments") -> CheckedFile:
                     % {"name": name, "types": ALLOWED_DESCRIPTION}
                 ]
             }
+        )
+    upload.seek(0)
+    if strips(ctype):
+        # Reporters' files lose identifying metadata (EXIF/GPS, document author …) before storage;
+        # what is stored, and hashed, is the cleaned copy.
+        cleaned = strip_metadata(upload.read(), ctype)
+        return CheckedFile(
+            file=ContentFile(cleaned, name=name),
+            name=name,
+            content_type=ctype,
+            size=len(cleaned),
+            sha256=hashlib.sha256(cleaned).hexdigest(),
         )
     upload.seek(0)
     digest = hashlib.sha256()

@@ -8,7 +8,6 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from qingfeng.accounts.models import Role, User
 from qingfeng.cases.choices import (
     Channel,
     DisposalWay,
@@ -28,6 +27,7 @@ from qingfeng.cases.workflow import Action
 from qingfeng.deadlines import rules
 from qingfeng.deadlines.services import open_deadlines
 from qingfeng.intake.services import PartyInput, RegistrationInput, ReporterInput
+from qingfeng.protection.selectors import HANDLING_ROLES, can_see_identity
 
 # --- registration input ------------------------------------------------------------------
 
@@ -100,12 +100,8 @@ class RegistrationSerializer(serializers.Serializer):
 
 # --- output --------------------------------------------------------------------------------
 
-HANDLING_ROLES = frozenset({Role.INTAKE_CLERK, Role.PETITION_HEAD, Role.HANDLER, Role.DEPARTMENT_HEAD, Role.LEADER})
-
-
-def can_see_identity(user: User, case: Case) -> bool:
-    """Need-to-know: only the holding office's handling roles see who reported."""
-    return user.office_id == case.holding_office_id and user.has_role(*HANDLING_ROLES)
+# The need-to-know rule lives in one place: qingfeng.protection.selectors (re-exported here).
+__all__ = ["HANDLING_ROLES", "can_see_identity"]
 
 
 class ReporterOutSerializer(serializers.ModelSerializer):
@@ -235,8 +231,15 @@ class CaseDetailSerializer(serializers.ModelSerializer):
         reporter = getattr(obj, "reporter", None)
         if reporter is None:
             return None
-        if reporter.is_anonymous or can_see_identity(self.context["request"].user, obj):
+        user = self.context["request"].user
+        if can_see_identity(user, obj):
+            if not reporter.is_anonymous or reporter.phone:
+                from qingfeng.protection.services import audit_identity_view
+
+                audit_identity_view(actor=user, case=obj, channel="api")
             return dict(ReporterOutSerializer(reporter).data)
+        if reporter.is_anonymous:
+            return {"is_anonymous": True}
         return {"is_anonymous": False, "name": str(_("real-name reporter (identity protected)"))}
 
     @extend_schema_field(DeadlineSerializer(many=True))

@@ -8,7 +8,7 @@ from django.db import connection
 from qingfeng.offices.models import Office
 from qingfeng.offices.selectors import office_ancestors, office_is_in_subtree, office_subtree
 
-postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL")
+postgres_only = pytest.mark.postgres
 
 
 def codes(qs) -> set[str]:
@@ -79,7 +79,7 @@ def test_is_in_subtree_follows_the_path(tree):
     assert not office_is_in_subtree(tree["sibling"], tree["county"])
 
 
-@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite plan")
+@pytest.mark.sqlite
 def test_the_subtree_query_is_a_range_search_on_the_path_index_on_sqlite(loaded):
     plan = office_subtree(loaded["110101"]).explain()
     assert "USING INDEX" in plan and "path>? AND path<?" in plan, plan

@@ -17,10 +17,11 @@ from django.views.decorators.http import require_POST
 from qingfeng.accounts.models import User
 from qingfeng.cases.models import Attachment, Case
 from qingfeng.cases.selectors import case_can_view, case_detail_prefetch, case_timeline
-from qingfeng.cases.serializers import can_see_identity
 from qingfeng.cases.services import allowed_actions, case_transition
 from qingfeng.cases.workflow import Action
 from qingfeng.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from qingfeng.protection.selectors import can_request_identity, can_see_identity, pending_request
+from qingfeng.protection.services import audit_identity_view, audit_record
 from qingfeng.web import exports
 from qingfeng.web.action_forms import ACTION_FORMS, WEIGHTY_ACTIONS, ActionForm
 from qingfeng.web.filters import SORTABLE, CaseFilterForm
@@ -76,10 +77,19 @@ def case_list_view(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _export_rows(request: HttpRequest) -> Any:
-    form = _filter_form(request, staff_user(request))
+def _export_rows(request: HttpRequest, fmt: str) -> Any:
+    user = staff_user(request)
+    form = _filter_form(request, user)
     if not form.is_valid():
         return None
+    audit_record(
+        actor=user,
+        action="export",
+        object_type="case_list",
+        object_id=fmt,
+        office=user.office_id,
+        detail={"format": fmt, "filters": request.GET.urlencode()[:500]},
+    )
     return exports.export_rows(form.queryset())
 
 
@@ -89,7 +99,7 @@ def _export_name(ext: str) -> str:
 
 @office_required
 def case_export_csv(request: HttpRequest) -> HttpResponseBase:
-    rows = _export_rows(request)
+    rows = _export_rows(request, "csv")
     if rows is None:
         return HttpResponse(_("The filters are not valid."), status=400, content_type="text/plain; charset=utf-8")
     response = StreamingHttpResponse(exports.csv_stream(rows), content_type="text/csv; charset=utf-8")
@@ -99,7 +109,7 @@ def case_export_csv(request: HttpRequest) -> HttpResponseBase:
 
 @office_required
 def case_export_xlsx(request: HttpRequest) -> HttpResponse:
-    rows = _export_rows(request)
+    rows = _export_rows(request, "xlsx")
     if rows is None:
         return HttpResponse(_("The filters are not valid."), status=400, content_type="text/plain; charset=utf-8")
     response = HttpResponse(
@@ -142,11 +152,16 @@ def render_case(
     case = case_detail_prefetch(Case.objects.filter(pk=base.pk)).select_related("reporter").get()
     today = timezone.localdate()
     reporter = getattr(case, "reporter", None)
+    # Need-to-know (qingfeng.protection.selectors): the holding office's handling roles, or an approved grant.
+    show_identity = reporter is not None and can_see_identity(user, case)
+    if show_identity and reporter is not None and (not reporter.is_anonymous or reporter.phone):
+        audit_identity_view(actor=user, case=case, channel="web")
     context = {
         "case": case,
         "reporter": reporter,
-        # Need-to-know: only the holding office's handling roles see who reported (and any contact).
-        "show_identity": reporter is not None and can_see_identity(user, case),
+        "show_identity": show_identity,
+        "can_request_identity": not show_identity and can_request_identity(user, case),
+        "identity_request_pending": None if show_identity else pending_request(user, case),
         "parties": list(case.reported_parties.all()),
         "attachments": list(case.attachments.all()),
         "categories": list(case.categories.all()),
@@ -212,10 +227,20 @@ def case_act(request: HttpRequest, number: str, action: str) -> HttpResponse:
 
 @office_required
 def attachment_download(request: HttpRequest, number: str, attachment_id: int) -> FileResponse:
-    case = visible_case(staff_user(request), number)
+    user = staff_user(request)
+    case = visible_case(user, number)
     att = Attachment.objects.filter(case=case, pk=attachment_id).first()
     if att is None:
         raise Http404(_("No such attachment on this case."))
+    audit_record(
+        actor=user,
+        action="attachment_download",
+        object_type="attachment",
+        object_id=att.pk,
+        office=user.office_id,
+        detail={"channel": "web", "sha256": att.sha256},
+        case_number=case.number,
+    )
     response = FileResponse(
         att.file.open("rb"), as_attachment=True, filename=att.original_name, content_type=att.content_type
     )

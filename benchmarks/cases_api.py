@@ -1,0 +1,371 @@
+"""Case API benchmark: list latency at 1,000,000 cases and registration throughput.
+
+    .venv/bin/python benchmarks/cases_api.py                      # 1,000,000 cases, PostgreSQL
+    .venv/bin/python benchmarks/cases_api.py --cases 100000 --reuse
+
+It uses a disposable PostgreSQL database (default postgres://postgres@127.0.0.1:5432/qingfeng_bench,
+created if missing): migrates it, loads the office tree, bulk-generates the cases with
+`generate_cases` (skipped with --reuse when enough cases are there already), then starts the
+server the way production runs it (gunicorn, QINGFENG_PRODUCTION-like settings, DEBUG off) and
+measures over real HTTP:
+
+* case list p50/p95 for a county, a city and a province user: first page, a later page, and
+  filtered by state, channel + date range, deadline status and full text;
+* registration throughput through `POST /api/v1/cases/` from concurrent clients spread over
+  county offices, with p50/p95 latency.
+
+Targets (issue 2): list p95 <= 100 ms at 1M cases; registration >= 200/s on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+PY = sys.executable
+
+
+def pct(samples: list[float], p: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def ensure_database(url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def manage(env: dict[str, str], *args: str) -> None:
+    subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=env, check=True)
+
+
+def setup_django(env: dict[str, str]) -> None:
+    os.environ.update(env)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "qingfeng.settings")
+    import django
+
+    django.setup()
+
+
+def simulate_provincial_intake(share: int = 5) -> None:
+    """The generator registers at counties (and cities that transfer down); real provinces also
+    receive letters and transfer them down. Give the largest province read access, as a sender,
+    to every `share`-th case held in its subtree, so the province user's list is realistic."""
+    from django.db import connection
+
+    from qingfeng.offices.models import Office
+
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT o.id, o.path FROM offices_office o WHERE o.level = 1 AND NOT EXISTS "
+            "(SELECT 1 FROM cases_caseaccess a WHERE a.office_id = o.id) ORDER BY o.code"
+        )
+        rows = cur.fetchall()
+        if len(rows) < Office.objects.filter(level=1).count():
+            return
+        best = max(rows, key=lambda r: Office.objects.filter(path__startswith=r[1]).count())
+        cur.execute(
+            "INSERT INTO cases_caseaccess (case_id, office_id, received_at, hidden, granted_at) "
+            "SELECT c.id, %s, c.received_at, false, now() FROM cases_case c JOIN offices_office h "
+            "ON h.id = c.holding_office_id WHERE h.path >= %s AND h.path < %s AND c.id %% %s = 0 "
+            "ON CONFLICT DO NOTHING",
+            [best[0], best[1], best[1] + "\uffff", share],
+        )
+
+
+def pick_users() -> dict[str, dict[str, Any]]:
+    """A county, a city and a province user, each in the office of that level that sees most cases."""
+    from django.db.models import Count
+    from rest_framework.authtoken.models import Token
+
+    from qingfeng.accounts.models import Role, User
+    from qingfeng.accounts.services import user_create
+    from qingfeng.cases.models import CaseAccess
+    from qingfeng.offices.models import Office
+
+    out: dict[str, dict[str, Any]] = {}
+    for label, level in (
+        ("county", Office.Level.COUNTY),
+        ("city", Office.Level.CITY),
+        ("province", Office.Level.PROVINCE),
+    ):
+        row = (
+            CaseAccess.objects.filter(office__level=level, hidden=False)
+            .values("office_id")
+            .annotate(n=Count("id"))
+            .order_by("-n")
+            .first()
+        )
+        if row is None:
+            raise SystemExit(f"no cases visible to any {label} office; generate cases first")
+        office = Office.objects.get(pk=row["office_id"])
+        username = f"bench_{label}"
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            user = user_create(username=username, password="bench-pass-1", office=office, roles=[r.value for r in Role])
+        elif user.office_id != office.pk:
+            user.office = office
+            user.save(update_fields=["office"])
+        token, _ = Token.objects.get_or_create(user=user)
+        out[label] = {"token": token.key, "office": office.code, "name": office.name, "visible": row["n"]}
+    return out
+
+
+def clerks(n: int) -> list[tuple[str, str]]:
+    """Tokens of intake clerks in n county offices (registration spreads over offices as in real life)."""
+    from rest_framework.authtoken.models import Token
+
+    from qingfeng.accounts.models import Role, User
+    from qingfeng.accounts.services import user_create
+    from qingfeng.offices.models import Office
+
+    out = []
+    for office in Office.objects.filter(level=Office.Level.COUNTY).order_by("code")[:n]:
+        username = f"bench_clerk_{office.code}"
+        user = User.objects.filter(username=username).first() or user_create(
+            username=username, password="bench-pass-1", office=office, roles=[Role.INTAKE_CLERK]
+        )
+        out.append((Token.objects.get_or_create(user=user)[0].key, office.code))
+    return out
+
+
+class Server:
+    def __init__(self, env: dict[str, str], workers: int) -> None:
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            [
+                str(Path(PY).parent / "gunicorn"),
+                "qingfeng.wsgi",
+                "-w",
+                str(workers),
+                "-b",
+                f"127.0.0.1:{self.port}",
+                "--log-level",
+                "warning",
+                "--access-logfile",
+                "-" if os.environ.get("BENCH_ACCESS_LOG") else "/dev/null",
+            ],
+            cwd=ROOT,
+            env=env,
+            start_new_session=True,
+        )
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return
+            except OSError:
+                time.sleep(0.3)
+        raise SystemExit("server did not start")
+
+    def stop(self) -> None:
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        self.proc.wait(timeout=30)
+
+
+def request(
+    conn: http.client.HTTPConnection, method: str, path: str, token: str, body: Any = None
+) -> tuple[int, bytes]:
+    headers = {"Authorization": f"Token {token}", "Accept": "application/json"}
+    data = None
+    if body is not None:
+        data = json.dumps(body).encode()
+        headers["Content-Type"] = "application/json"
+    conn.request(method, path, body=data, headers=headers)
+    resp = conn.getresponse()
+    return resp.status, resp.read()
+
+
+def bench_list(port: int, users: dict[str, dict[str, Any]], iterations: int) -> list[dict[str, Any]]:
+    today = time.strftime("%Y-%m-%d")
+    variants = {
+        "page 1": "",
+        "page 5": "page=5",
+        "state=accepted": "status=accepted",
+        "channel+dates": f"channel=letter&received_from=2025-01-01&received_to={today}",
+        "overdue": "deadline=overdue",
+        "full text": "q=%E6%89%B6%E8%B4%AB",  # 扶贫
+    }
+    rows = []
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    for label, user in users.items():
+        for vname, query in variants.items():
+            path = "/api/v1/cases/" + (f"?{query}" if query else "")
+            status, body = request(conn, "GET", path, user["token"])  # warm-up
+            if status != 200:
+                raise SystemExit(f"{label} {vname}: HTTP {status} {body[:200]!r}")
+            count = json.loads(body)["count"]
+            samples = []
+            for _ in range(iterations):
+                t0 = time.perf_counter()
+                status, _ = request(conn, "GET", path, user["token"])
+                samples.append((time.perf_counter() - t0) * 1000)
+                assert status == 200
+            rows.append(
+                {"user": label, "query": vname, "matches": count, "p50": pct(samples, 50), "p95": pct(samples, 95)}
+            )
+    return rows
+
+
+def report_body(rng: random.Random, office_code: str, i: int) -> dict[str, Any]:
+    from qingfeng.intake.textgen import generate_text
+
+    text = generate_text(rng, "某地")
+    return {
+        "channel": rng.choice(["letter", "phone", "online", "visit"]),
+        "title": text.title,
+        "description": text.description,
+        "region_code": office_code,
+        "reporter": {"anonymous": i % 3 == 0, "name": "测试人", "phone": f"139{rng.randrange(10**8):08d}"},
+        "parties": [
+            {"kind": text.party.kind, "name": text.party.name, "post": text.party.post, "unit": text.party.unit}
+        ],
+    }
+
+
+def bench_register(port: int, tokens: list[tuple[str, str]], clients: int, seconds: float) -> dict[str, Any]:
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    stop_at = time.perf_counter() + seconds
+
+    def worker(k: int) -> None:
+        rng = random.Random(k)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        bodies = [report_body(rng, tokens[(k + j) % len(tokens)][1], j) for j in range(50)]
+        j = 0
+        while time.perf_counter() < stop_at:
+            token, _ = tokens[(k + j) % len(tokens)]
+            body = bodies[j % len(bodies)]
+            t0 = time.perf_counter()
+            status, resp = request(conn, "POST", "/api/v1/cases/", token, body)
+            ms = (time.perf_counter() - t0) * 1000
+            with lock:
+                if status == 201:
+                    latencies.append(ms)
+                else:
+                    errors.append(f"{status} {resp[:120]!r}")
+            j += 1
+
+    start = time.perf_counter()
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - start
+    return {
+        "clients": clients,
+        "registered": len(latencies),
+        "errors": len(errors),
+        "first_error": errors[0] if errors else "",
+        "per_second": len(latencies) / elapsed,
+        "p50": pct(latencies, 50) if latencies else float("nan"),
+        "p95": pct(latencies, 95) if latencies else float("nan"),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/qingfeng_bench")
+    ap.add_argument("--cases", type=int, default=1_000_000)
+    ap.add_argument("--reuse", action="store_true", help="keep existing cases if there are enough")
+    ap.add_argument("--iterations", type=int, default=100)
+    ap.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    ap.add_argument("--clients", type=int, default=8, help="concurrent registration clients")
+    ap.add_argument("--seconds", type=float, default=30.0, help="registration run length")
+    args = ap.parse_args()
+
+    env = {
+        **os.environ,
+        "DATABASE_URL": args.database_url,
+        "QINGFENG_DEBUG": "0",
+        "QINGFENG_REQUIRE_2FA": "0",  # bench users have no TOTP device; 2FA is a sign-in step
+        "QINGFENG_LOG_LEVEL": "ERROR",
+        "DJANGO_SETTINGS_MODULE": "qingfeng.settings",
+    }
+    env.pop("CELERY_BROKER_URL", None)
+    if args.database_url.startswith("postgres"):
+        ensure_database(args.database_url)
+    manage(env, "migrate", "--noinput", "-v0")
+    manage(env, "load_offices")
+    setup_django(env)
+    from qingfeng.cases.models import Case
+
+    have = Case.objects.count()
+    if not (args.reuse and have >= args.cases):
+        missing = args.cases - have if args.reuse else args.cases
+        if missing > 0:
+            t0 = time.perf_counter()
+            manage(env, "generate_cases", "--count", str(missing))
+            took = time.perf_counter() - t0
+            print(f"generated {missing:,} cases in {took:.0f} s ({missing / took:,.0f}/s)")
+    total = Case.objects.count()
+    if env["DATABASE_URL"].startswith("postgres"):
+        from django.db import connection
+
+        with connection.cursor() as cur:
+            cur.execute("ANALYZE")
+    simulate_provincial_intake()
+    if env["DATABASE_URL"].startswith("postgres"):
+        with connection.cursor() as cur:
+            cur.execute("ANALYZE cases_caseaccess")
+    users = pick_users()
+    tokens = clerks(40)
+    from django.db import connections
+
+    connections.close_all()
+
+    print(f"\ncases in the database: {total:,}   ({args.database_url.split('@')[-1]})")
+    for label, u in users.items():
+        print(f"  {label:8s} user: {u['office']} {u['name']}, {u['visible']:,} visible cases")
+    server = Server(env, args.workers)
+    try:
+        print(f"\ncase list over HTTP, {args.iterations} requests each (gunicorn -w {args.workers}), ms")
+        print(f"{'user':9s} {'query':15s} {'matches':>9s} {'p50':>8s} {'p95':>8s}")
+        worst = 0.0
+        for row in bench_list(server.port, users, args.iterations):
+            worst = max(worst, row["p95"])
+            print(f"{row['user']:9s} {row['query']:15s} {row['matches']:9,d} {row['p50']:8.1f} {row['p95']:8.1f}")
+        print(f"worst list p95: {worst:.1f} ms (target <= 100 ms)")
+        print(
+            f"\nregistration through POST /api/v1/cases/, {args.seconds:.0f} s, {args.clients} clients over {len(tokens)} county offices"
+        )
+        reg = bench_register(server.port, tokens, args.clients, args.seconds)
+        print(
+            f"registered {reg['registered']:,}, errors {reg['errors']}, {reg['per_second']:.0f}/s (target >= 200/s), "
+            f"p50 {reg['p50']:.1f} ms, p95 {reg['p95']:.1f} ms"
+        )
+        if reg["first_error"]:
+            print("first error:", reg["first_error"])
+    finally:
+        server.stop()
+    print(f"machine: {os.cpu_count()} cores, load average at the end {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()
