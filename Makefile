@@ -5,6 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+JOBS ?= 2
 
 .PHONY: run test venv migrate demo lint typecheck check bench clean node
 
@@ -32,7 +33,7 @@ run: demo node
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: venv node
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(JOBS) $(PYTEST_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check qingfeng benchmarks

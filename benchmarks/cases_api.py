@@ -353,7 +353,8 @@ def main() -> None:
             print(f"{row['user']:9s} {row['query']:15s} {row['matches']:9,d} {row['p50']:8.1f} {row['p95']:8.1f}")
         print(f"worst list p95: {worst:.1f} ms (target <= 100 ms)")
         print(
-            f"\nregistration through POST /api/v1/cases/, {args.seconds:.0f} s, {args.clients} clients over {len(tokens)} county offices"
+            f"\nregistration through POST /api/v1/cases/, {args.seconds:.0f} s, "
+            f"{args.clients} clients over {len(tokens)} county offices"
         )
         reg = bench_register(server.port, tokens, args.clients, args.seconds)
         print(

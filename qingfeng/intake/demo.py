@@ -8,7 +8,6 @@ workflow services so their timelines, deadlines and notifications are genuine.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -59,9 +58,18 @@ def demo_offices() -> dict[str, Office]:
 def demo_users(offices: dict[str, Office]) -> list[Login]:
     logins: list[Login] = []
 
-    def ensure(username: str, office: Office, roles: list[str], **extra: bool) -> None:
+    def ensure(
+        username: str, office: Office, roles: list[str], is_staff: bool = False, is_superuser: bool = False
+    ) -> None:
         if not User.objects.filter(username=username).exists():
-            user_create(username=username, password=DEMO_PASSWORD, office=office, roles=roles, **extra)
+            user_create(
+                username=username,
+                password=DEMO_PASSWORD,
+                office=office,
+                roles=roles,
+                is_staff=is_staff,
+                is_superuser=is_superuser,
+            )
         logins.append(Login(username, office.name, ", ".join(str(Role(r).label) for r in roles)))
 
     for level in ("province", "city", "county"):
@@ -121,64 +129,65 @@ def demo_workflow_cases(offices: dict[str, Office]) -> int:
             actor=actor,
         )
 
-    def act(case: Case, actor: User, action: str, reason: str = "依规办理", **params: object) -> None:
-        case_transition(case_number=case.number, action=action, actor=actor, reason=reason, params=params)
-
-    plans: list[Callable[[Case], None]] = [
-        lambda c: None,  # just received
-        lambda c: act(c, clerk, Action.SCREEN, item_type="accusation"),
-        lambda c: act(c, head, Action.ACCEPT),
-        lambda c: (
-            act(c, head, Action.ACCEPT),
-            act(c, dept, Action.DISPOSE, way="inquiry", study_opinion="集体研究，谈话函询"),
-        ),
-        lambda c: (
-            act(c, head, Action.ACCEPT),
-            act(c, dept, Action.DISPOSE, way="verification"),
-            act(
-                c,
+    Step = tuple[User, str, str, dict[str, object]]  # actor, action, reason, parameters
+    accept: Step = (head, Action.ACCEPT, "", {})
+    verify: Step = (dept, Action.DISPOSE, "", {"way": "verification"})
+    plans: list[list[Step]] = [
+        [],  # just received
+        [(clerk, Action.SCREEN, "", {"item_type": "accusation"})],
+        [accept],
+        [accept, (dept, Action.DISPOSE, "", {"way": "inquiry", "study_opinion": "集体研究，谈话函询"})],
+        [
+            accept,
+            verify,
+            (
                 dept,
                 Action.CONCLUDE,
-                substantiation="substantiated",
-                conclusion="经初核属实，给予党内警告处分",
-                sanctions="党内警告",
+                "",
+                {
+                    "substantiation": "substantiated",
+                    "sanctions": "党内警告",
+                    "conclusion": "经初核属实，给予党内警告处分",
+                },
             ),
-        ),
-        lambda c: (
-            act(c, head, Action.ACCEPT),
-            act(c, dept, Action.DISPOSE, way="verification"),
-            act(
-                c,
+        ],
+        [
+            accept,
+            verify,
+            (
                 dept,
                 Action.CONCLUDE,
-                substantiation="unsubstantiated",
-                conclusion="反映问题不属实，予以澄清",
-                name_cleared=True,
+                "",
+                {"substantiation": "unsubstantiated", "name_cleared": True, "conclusion": "反映问题不属实，予以澄清"},
             ),
-            act(c, handler, Action.FEED_BACK, reason="已电话告知反映人办理结果"),
-            act(c, handler, Action.RECORD_RETURN_VISIT, problem_solved=True, satisfaction=4),
-        ),
+            (handler, Action.FEED_BACK, "已电话告知反映人办理结果", {}),
+            (handler, Action.RECORD_RETURN_VISIT, "", {"problem_solved": True, "satisfaction": 4}),
+        ],
     ]
+
+    def run(case: Case, steps: list[Step]) -> None:
+        for actor, action, reason, params in steps:
+            case_transition(
+                case_number=case.number, action=action, actor=actor, reason=reason or "依规办理", params=params
+            )
+
     with transaction.atomic():
         for i in range(24):
             case = register(county, clerk, i, days_ago=rng.randint(0, 40))
-            plans[i % len(plans)](case)
+            run(case, plans[i % len(plans)])
             created += 1
         street = offices.get("street")
         if street is not None:
             for i in range(4):
                 case = register(county, clerk, i, days_ago=3 + i)
-                act(case, head, Action.TRANSFER_DOWN, reason="属地管理，转街道办理", target_office=street.code)
+                run(case, [(head, Action.TRANSFER_DOWN, "属地管理，转街道办理", {"target_office": street.code})])
                 created += 1
         for i in range(4):
             case = register(city, User.objects.get(username="city_clerk"), i, days_ago=10 + i)
-            act(
+            due = (date.today() + timedelta(days=3 + 6 * i)).isoformat()
+            run(
                 case,
-                city_head,
-                Action.ASSIGN,
-                reason="市纪委交办，限期报结",
-                target_office=county.code,
-                due_date=(date.today() + timedelta(days=3 + 6 * i)).isoformat(),
+                [(city_head, Action.ASSIGN, "市纪委交办，限期报结", {"target_office": county.code, "due_date": due})],
             )
             created += 1
     return created
