@@ -83,7 +83,7 @@ class CaseListCreateApi(APIView):
         return paginator.get_paginated_response(s.CaseListSerializer(page, many=True).data)
 
     @extend_schema(
-        request=s.RegistrationSerializer, responses={201: s.CaseDetailSerializer}, summary="Register a report"
+        request=s.RegistrationSerializer, responses={201: s.CaseCreatedSerializer}, summary="Register a report"
     )
     def post(self, request: Request) -> Response:
         office = _office_of(request)
@@ -92,7 +92,7 @@ class CaseListCreateApi(APIView):
         ser = s.RegistrationSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
         case = case_register(data=ser.to_input(), office=office, actor=request.user)  # type: ignore[arg-type]
-        return Response(_detail(request, case.number), status=status.HTTP_201_CREATED)
+        return Response(s.CaseCreatedSerializer(case).data, status=status.HTTP_201_CREATED)
 
 
 class CaseDetailApi(APIView):

@@ -201,6 +201,38 @@ class CaseListSerializer(serializers.ModelSerializer):
         ]
 
 
+class CaseCreatedSerializer(serializers.ModelSerializer):
+    """What registration answers: enough to confirm and follow the case, without identity.
+
+    The full record (timeline, allowed actions, identity) is one GET away; leaving it out keeps
+    registration cheap and writes no identity-view audit entry for a clerk's own typing.
+    """
+
+    holding_office = serializers.CharField(source="holding_office.code")
+    categories = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)  # type: ignore[var-annotated]
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Case
+        fields = [
+            "number",
+            "status",
+            "received_at",
+            "holding_office",
+            "channel",
+            "item_type",
+            "title",
+            "categories",
+            "is_real_name",
+            "next_due",
+            "next_due_kind",
+            "url",
+        ]
+
+    def get_url(self, obj: Case) -> str:
+        return f"/api/v1/cases/{obj.number}/"
+
+
 class DeadlineSerializer(serializers.Serializer):
     kind = serializers.CharField()
     label = serializers.CharField()  # type: ignore[assignment]

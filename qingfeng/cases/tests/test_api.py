@@ -30,10 +30,12 @@ REPORT = {
 def test_registration_through_the_api_returns_the_case(api, staff):
     r = api(staff("county")).post("/api/v1/cases/", REPORT, format="json")
     assert r.status_code == 201, r.content
-    body = r.json()
-    assert body["number"].startswith("110101-")
-    assert body["status"] == "received"
-    assert body["categories"] == ["mass.poverty_funds"]
+    created = r.json()
+    assert created["number"].startswith("110101-")
+    assert created["status"] == "received" and created["next_due_kind"] == "screening"
+    assert created["categories"] == ["mass.poverty_funds"]
+    assert "reporter" not in created  # the answer to a registration carries no identity
+    body = api(staff("county")).get(created["url"]).json()
     assert body["reporter"]["name"] == "张三"
     assert body["timeline"][0]["action"] == "register"
     assert "screen" in body["allowed_actions"]
@@ -68,7 +70,7 @@ def test_multipart_registration_with_an_attachment_and_a_413_for_a_big_one(api, 
     }
     r = client.post("/api/v1/cases/", data, format="multipart")
     assert r.status_code == 201, r.content
-    att = r.json()["attachments"][0]
+    att = client.get(r.json()["url"]).json()["attachments"][0]
     download = client.get(f"/api/v1/cases/{r.json()['number']}/attachments/{att['id']}/")
     assert download.status_code == 200 and b"".join(download.streaming_content) == png
     settings.ATTACHMENT_MAX_BYTES = 10
