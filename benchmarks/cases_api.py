@@ -215,9 +215,10 @@ def bench_list(port: int, users: dict[str, dict[str, Any]], iterations: int) -> 
     for label, user in users.items():
         for vname, query in variants.items():
             path = "/api/v1/cases/" + (f"?{query}" if query else "")
-            status, body = request(conn, "GET", path, user["token"])  # warm-up
-            if status != 200:
-                raise SystemExit(f"{label} {vname}: HTTP {status} {body[:200]!r}")
+            for _ in range(8):  # warm every gunicorn worker's connection and caches
+                status, body = request(conn, "GET", path, user["token"])
+                if status != 200:
+                    raise SystemExit(f"{label} {vname}: HTTP {status} {body[:200]!r}")
             count = json.loads(body)["count"]
             samples = []
             for _ in range(iterations):
