@@ -8,103 +8,27 @@ Run alone with `pytest --ds=qingfeng.portal.test_settings_local qingfeng/portal 
 
 from __future__ import annotations
 
-import importlib
-import os
 import re
-import sys
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
-from django.db import connections
 
 from qingfeng.cases.models import Case
 from qingfeng.portal import services
+from qingfeng.web.tests import browser
 
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("_report_screenshots"),
 ]
-SCREENSHOTS = Path(settings.BASE_DIR) / "test-artifacts" / "screenshots"
-_shots: list[Path] = []
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _report_screenshots(request: Any) -> Iterator[None]:
-    yield
-    if not _shots or sys.__stdout__ is None:
-        return
-    message = f"\nPortal screenshots in {SCREENSHOTS}: {', '.join(p.name for p in _shots)}\n"
-    capture = request.config.pluginmanager.getplugin("capturemanager")
-    if capture is not None:
-        with capture.global_and_fixture_disabled():
-            sys.__stdout__.write(message)
-            sys.__stdout__.flush()
-    else:
-        sys.__stdout__.write(message)
-
-
-@pytest.fixture
-def code_lists(transactional_db: Any) -> None:
-    """The holidays and code lists the migrations seed (a transactional test's flush empties them)."""
-    from django.apps import apps
-
-    for module in (
-        "qingfeng.cases.migrations.0003_default_categories_tags",
-        "qingfeng.deadlines.migrations.0002_load_cn_holidays",
-    ):
-        importlib.import_module(module).load(apps, None)
-
-
-@pytest.fixture
-def chromium() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
-        connections.close_all()
-
-
-@pytest.fixture
-def server_url(request: Any, settings: Any) -> str:
-    settings.MEDIA_URL = "/__live-server-media-not-linked__/"  # see web/tests/test_browser.py
-    return str(request.getfixturevalue("live_server").url)
-
-
-@pytest.fixture
-def page(chromium: Any, server_url: str) -> Iterator[Any]:
-    context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    context.set_default_timeout(20_000)
-    pg = context.new_page()
-    pg.base = server_url
-    yield pg
-    context.close()
 
 
 def shoot(page: Any, name: str) -> None:
-    page.wait_for_load_state("load")
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"portal-{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    _shots.append(path)
+    browser.shoot(page, f"portal-{name}")
 
 
-def test_an_anonymous_reporter_files_follows_up_exchanges_messages_and_answers_the_return_visit(
-    page, tree, staff, code_lists
-):
+def test_an_anonymous_reporter_files_follows_up_exchanges_messages_and_answers_the_return_visit(page, tree, staff):
     page.goto(page.base + "/portal/")
     assert page.locator('[data-testid="guidance"]').is_visible()
     assert page.locator('[data-testid="main-nav"]').count() == 0  # no staff navigation

@@ -7,7 +7,6 @@ workspace loads it) and once with htmx blocked, so supervision/poll.js does the 
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterator
 from datetime import timedelta
@@ -29,15 +28,6 @@ from qingfeng.supervision.tests.conftest import make_overdue
 # code lists that the flush after each transactional test empties.
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SHOTS = Path(django_settings.BASE_DIR) / "test-artifacts" / "screenshots"
 
 
@@ -45,55 +35,6 @@ SHOTS = Path(django_settings.BASE_DIR) / "test-artifacts" / "screenshots"
 def english() -> Iterator[None]:
     """Override the package-wide English fixture: the browser shows the Chinese default."""
     yield
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _empty_database_first(django_db_setup: Any, django_db_blocker: Any) -> None:
-    """Start this module from empty tables; the serialized rollback then restores the seeded rows.
-
-    A transactional test without serialized rollback (elsewhere in the suite) ends with a flush
-    that re-creates content types under new ids; restoring the serialized copy over those would
-    collide on (app_label, model). pytest-django runs every transactional test after all the
-    others, so nothing that expects the seeded rows runs between this flush and the restore.
-    """
-    from django.core.management import call_command
-
-    with django_db_blocker.unblock():
-        call_command("flush", interactive=False, inhibit_post_migrate=True, verbosity=0)
-
-
-@pytest.fixture(scope="module")
-def live_server(request: pytest.FixtureRequest) -> Iterator[Any]:
-    """pytest-django's live server, started with a MEDIA_URL.
-
-    Django's test server builds a media-files handler from MEDIA_URL when it starts, and the
-    project sets MEDIA_URL = None (attachments have no public URL), which that handler cannot
-    parse. The setting is only needed while the server starts.
-    """
-    from django.test.utils import override_settings
-    from pytest_django.live_server_helper import LiveServer
-
-    addr = request.config.getvalue("liveserver") or os.getenv("DJANGO_LIVE_TEST_SERVER_ADDRESS") or "localhost"
-    with override_settings(MEDIA_URL="/__test_media__/"):
-        server = LiveServer(addr)
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
-            # Connections opened while Playwright's loop ran belong to its context: close them,
-            # or PostgreSQL cannot drop the test database.
-            connections.close_all()
 
 
 def session_context(browser: Any, live_server: Any, user: User, *, block_htmx: bool) -> Any:
@@ -117,7 +58,7 @@ def session_context(browser: Any, live_server: Any, user: User, *, block_htmx: b
 
 @pytest.mark.parametrize("poller", ["htmx", "poll.js"])
 def test_a_chase_reaches_the_open_home_page_of_the_holding_office_without_a_reload(
-    poller, live_server, browser, settings, tree, staff, register, make_user
+    poller, live_server, chromium, settings, tree, staff, register, make_user
 ):
     settings.SUPERVISION_POLL_SECONDS = 1
     city = make_user(tree["city"], Role.PETITION_HEAD, Role.LEADER, username="city_head")
@@ -147,7 +88,7 @@ def test_a_chase_reaches_the_open_home_page_of_the_holding_office_without_a_relo
     SHOTS.mkdir(parents=True, exist_ok=True)
 
     # The holding sub-district opens its home page and leaves it open.
-    street_ctx = session_context(browser, live_server, street_clerk, block_htmx=block)
+    street_ctx = session_context(chromium, live_server, street_clerk, block_htmx=block)
     street = street_ctx.new_page()
     street.goto(f"{live_server.url}/")
     panel = street.locator("#sv-home-panel")
@@ -158,7 +99,7 @@ def test_a_chase_reaches_the_open_home_page_of_the_holding_office_without_a_relo
         assert street.evaluate("typeof window.htmx") == "undefined"
 
     # The city finds the case on its sent-down list and opens it.
-    city_ctx = session_context(browser, live_server, city, block_htmx=block)
+    city_ctx = session_context(chromium, live_server, city, block_htmx=block)
     page = city_ctx.new_page()
     page.goto(f"{live_server.url}/supervision/")
     row = page.locator(f'tr[data-case="{case.number}"]')

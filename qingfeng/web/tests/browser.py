@@ -67,15 +67,8 @@ def chromium() -> Iterator[Any]:
 
 
 @pytest.fixture
-def server_url(request: Any, settings: Any) -> str:
-    """The live server's address.
-
-    Django's live server wraps the site in a media-file handler built from MEDIA_URL when the
-    server starts; settings.MEDIA_URL is None (attachments have no public URL), which that
-    handler cannot parse. Give it a path nothing links to while the (session-wide) server starts.
-    """
-    settings.MEDIA_URL = "/__live-server-media-not-linked__/"
-    return str(request.getfixturevalue("live_server").url)
+def server_url(live_server: Any) -> str:
+    return str(live_server.url)
 
 
 @pytest.fixture
