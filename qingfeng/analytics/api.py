@@ -33,6 +33,7 @@ from qingfeng.analytics.topics import topic_save
 from qingfeng.core.api import Pagination
 from qingfeng.core.errors import NotFound, PermissionDenied, ValidationFailed
 from qingfeng.offices.models import Office
+from qingfeng.protection.services import audit_record
 
 SCOPE = [
     OpenApiParameter("office", str, description="Office code (default: your office); must be in your subtree"),
@@ -292,6 +293,22 @@ def report_response(request_user: Any, params: Any) -> HttpResponse:
             render_xlsx(report), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         )
     response["Content-Disposition"] = f'attachment; filename="{report.filename}.{fmt}"'
+    # A report leaves the system as a file: the auditor must be able to tell who took which one.
+    audit_record(
+        actor=request_user,
+        action="report_download",
+        object_type="analysis_report",
+        object_id=report.filename,
+        office=getattr(request_user, "office_id", None),
+        detail={
+            "kind": kind,
+            "output": fmt,
+            "subtree": office.code,
+            "from": period.start.isoformat(),
+            "to": period.end.isoformat(),
+            "topic": topic.code if topic is not None else "",
+        },
+    )
     return response
 
 

@@ -94,6 +94,27 @@ def test_reports_download_through_the_api_as_pdf_and_xlsx(api, tree, data, make_
     assert r.status_code == 422 and "topic" in r.json()["extra"]["fields"]
 
 
+def test_every_report_download_is_audited_and_a_refused_one_is_not(api, tree, data, make_user):
+    from qingfeng.protection.audit import verify
+    from qingfeng.protection.models import AuditEntry
+
+    analyst = make_user(tree["city"], Role.ANALYST)
+    client = api(analyst)
+    before = AuditEntry.objects.filter(action="report_download").count()
+    assert (
+        client.get("/api/v1/analytics/reports/", {"kind": "regional", "output": "xlsx", "from": "2026-03"}).status_code
+        == 200
+    )
+    assert client.get("/api/v1/analytics/reports/", {"kind": "topic", "output": "pdf"}).status_code == 422
+    entries = list(AuditEntry.objects.filter(action="report_download").order_by("pk"))
+    assert len(entries) == before + 1
+    entry = entries[-1]
+    assert entry.actor_id == analyst.pk and entry.office_id == tree["city"].pk
+    assert entry.detail["kind"] == "regional" and entry.detail["output"] == "xlsx"
+    assert entry.detail["subtree"] == tree["city"].code and entry.detail["from"] == "2026-03-01"
+    assert verify()[1] is None
+
+
 # --- pages --------------------------------------------------------------------------------------
 
 

@@ -128,3 +128,69 @@ def test_an_anonymous_reporter_files_follows_up_exchanges_messages_and_answers_t
     page.wait_for_load_state("load")
     page.locator('[data-testid="status-label"]').wait_for()
     assert page.locator('[data-testid="status-label"]').inner_text() == "Concluded"
+
+
+def test_a_real_name_reporters_identity_is_hidden_from_a_sibling_office_and_from_an_analyst(page, tree, make_user):
+    from qingfeng.accounts.models import Role
+    from qingfeng.protection.models import AuditEntry
+    from qingfeng.web.tests.browser import sign_in
+
+    name, phone = "欧阳明远", "13987654321"
+    page.goto(page.base + "/portal/")
+    page.check('input[name="anonymous"][value="real_name"]')
+    page.fill("#id_name", name)
+    page.fill("#id_phone", phone)
+    page.fill("#id_title", "反映某街道办违规发放补贴")
+    page.fill("#id_description", "2026年以来，某街道办将低保补贴发放给不符合条件的工作人员亲属，群众意见很大。")
+    page.fill("#id_party_name", "某街道办事处")
+    page.select_option("#id_region_province", "11")
+    page.locator('#id_region_city option[value="1101"]').wait_for(state="attached")
+    page.select_option("#id_region_city", "1101")
+    page.locator('#id_region_county option[value="110101"]').wait_for(state="attached")
+    page.select_option("#id_region_county", "110101")
+    page.click('[data-testid="report-submit"]')
+    page.locator('[data-testid="receipt"]').wait_for()
+    number = page.locator('[data-testid="receipt-number"]').inner_text().strip()
+    assert Case.objects.get(number=number).holding_office == tree["county"]
+
+    make_user(tree["county"], Role.HANDLER, username="county_handler")
+    make_user(tree["sibling"], Role.INTAKE_CLERK, Role.HANDLER, Role.LEADER, username="sibling_staff")
+    make_user(tree["county"], Role.ANALYST, username="county_analyst")
+    make_user(tree["city"], Role.ANALYST, username="city_analyst")
+
+    def sees_identity(html: str) -> bool:
+        return name in html or phone in html
+
+    # The holding office's handler sees the identity, and that view is audited.
+    views = AuditEntry.objects.filter(action="identity_view", case_number=number).count()
+    sign_in(page, "county_handler")
+    page.goto(f"{page.base}/cases/{number}/")
+    assert page.locator('[data-testid="reporter-identity"]').is_visible()
+    assert sees_identity(page.content())
+    assert AuditEntry.objects.filter(action="identity_view", case_number=number).count() == views + 1
+    shoot(page, "identity-holding-office")
+    page.context.clear_cookies()
+
+    # A sibling county: the case does not exist for it, in its list or by its number.
+    sign_in(page, "sibling_staff")
+    page.goto(f"{page.base}/cases/?q=补贴")
+    assert number not in page.content() and not sees_identity(page.content())
+    response = page.goto(f"{page.base}/cases/{number}/")
+    assert response is not None and response.status == 404
+    assert not sees_identity(page.content())
+    shoot(page, "identity-sibling-office")
+    page.context.clear_cookies()
+
+    # An analyst of the holding office reads the case but never the identity; nor do dashboards.
+    sign_in(page, "county_analyst")
+    page.goto(f"{page.base}/cases/{number}/")
+    assert page.locator('[data-testid="reporter-protected"]').is_visible()
+    assert page.locator('[data-testid="reporter-identity"]').count() == 0
+    assert not sees_identity(page.content())
+    shoot(page, "identity-analyst")
+    page.context.clear_cookies()
+    sign_in(page, "city_analyst")
+    page.goto(f"{page.base}/analytics/")
+    page.wait_for_load_state("load")
+    assert not sees_identity(page.content())
+    assert AuditEntry.objects.filter(action="identity_view", case_number=number).count() == views + 1
