@@ -7,3 +7,9 @@ class PortalConfig(AppConfig):
     name = "qingfeng.portal"
     label = "portal"
     verbose_name = _("Public reporting portal")
+
+    def ready(self) -> None:
+        from qingfeng.cases.workflow import EVENT_LABELS
+        from qingfeng.portal.services import PortalEvent
+
+        EVENT_LABELS.update({a.value: a.label for a in PortalEvent})

@@ -12,12 +12,14 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.files.base import File
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from qingfeng.accounts.models import Role, User
 from qingfeng.cases.attachments import check_upload
@@ -48,10 +50,23 @@ MESSAGE_MAX_CHARS = 5000
 ADDITION_MAX_FILES = 10
 
 # Event actions written by the portal (not workflow transitions: the state never changes).
-EVENT_RECEIPT_ISSUED = "receipt_code_issued"
-EVENT_REPORTER_ADDED = "reporter_added_information"
-EVENT_REPORTER_RETURN_VISIT = "reporter_return_visit"
-EVENT_OFFICE_MESSAGE = "office_message_to_reporter"
+
+
+class PortalEvent(models.TextChoices):
+    """Case timeline actions written by the portal (labels registered into cases.workflow.EVENT_LABELS)."""
+
+    RECEIPT_ISSUED = "receipt_code_issued", gettext_lazy("Receipt code issued")
+    REPORTER_ADDED = "reporter_added_information", gettext_lazy("Reporter added information")
+    REPORTER_RETURN_VISIT = "reporter_return_visit", gettext_lazy("Reporter answered the return visit")
+    REPORTER_MESSAGE = "reporter_message", gettext_lazy("Message from the reporter")
+    OFFICE_MESSAGE = "office_message_to_reporter", gettext_lazy("Message to the reporter")
+
+
+EVENT_RECEIPT_ISSUED = PortalEvent.RECEIPT_ISSUED.value
+EVENT_REPORTER_ADDED = PortalEvent.REPORTER_ADDED.value
+EVENT_REPORTER_RETURN_VISIT = PortalEvent.REPORTER_RETURN_VISIT.value
+EVENT_REPORTER_MESSAGE = PortalEvent.REPORTER_MESSAGE.value
+EVENT_OFFICE_MESSAGE = PortalEvent.OFFICE_MESSAGE.value
 
 ISSUE_ROLES = (Role.INTAKE_CLERK, Role.PETITION_HEAD)
 REPLY_ROLES = (Role.INTAKE_CLERK, Role.PETITION_HEAD, Role.HANDLER, Role.DEPARTMENT_HEAD, Role.LEADER)
@@ -328,6 +343,35 @@ def _clean_body(body: str, field_name: str, *, required: bool) -> str:
     return text
 
 
+def _reporter_event(
+    *, case: Case, action: str, reason: str, data: dict[str, Any], at: datetime, notice: str
+) -> CaseEvent:
+    """What the reporter does from the portal: a timeline event, and a notice to the holding office.
+
+    `notice` is an untranslated message with a %(number)s placeholder: it is translated here,
+    in the office's language, since the reporter may be browsing in another.
+    """
+    event = event_record(
+        case=case,
+        action=action,
+        from_status=case.status,
+        to_status=case.status,
+        actor=None,
+        office=case.holding_office,
+        reason=reason,
+        data={**data, "via": "portal"},
+        at=at,
+    )
+    with _office_language():
+        notification_create(
+            office_id=case.holding_office_id,
+            case_id=case.pk,
+            kind=Notification.Kind.EVENT,
+            message=_(notice) % {"number": case.number},
+        )
+    return event
+
+
 def reporter_message_send(*, case: Case, body: str) -> CaseMessage:
     """A message from the reporter to the office holding the case; the office is notified."""
     text = _clean_body(body, "body", required=True)
@@ -341,13 +385,14 @@ def reporter_message_send(*, case: Case, body: str) -> CaseMessage:
             office_id=case.holding_office_id,
             created_at=now,
         )
-        with _office_language():
-            notification_create(
-                office_id=case.holding_office_id,
-                case_id=case.pk,
-                kind=Notification.Kind.EVENT,
-                message=_("The reporter sent a message on case %(number)s.") % {"number": case.number},
-            )
+        _reporter_event(
+            case=case,
+            action=EVENT_REPORTER_MESSAGE,
+            reason="",
+            data={"message": message.pk},
+            at=now,
+            notice=gettext_noop("The reporter sent a message on case %(number)s."),
+        )
     return message
 
 
@@ -426,24 +471,14 @@ def information_add(*, case: Case, text: str, files: Sequence[File]) -> CaseEven
             att.save()
             ids.append(att.pk)
             names.append(item.name)
-        event = event_record(
+        event = _reporter_event(
             case=case,
             action=EVENT_REPORTER_ADDED,
-            from_status=case.status,
-            to_status=case.status,
-            actor=None,
-            office=case.holding_office,
             reason=body,
-            data={"attachments": ids, "files": names, "via": "portal"},
+            data={"attachments": ids, "files": names},
             at=now,
+            notice=gettext_noop("The reporter added information to case %(number)s."),
         )
-        with _office_language():
-            notification_create(
-                office_id=case.holding_office_id,
-                case_id=case.pk,
-                kind=Notification.Kind.EVENT,
-                message=_("The reporter added information to case %(number)s.") % {"number": case.number},
-            )
     return event
 
 
@@ -478,23 +513,12 @@ def return_visit_record(
         case.problem_solved = problem_solved
         case.satisfaction = satisfaction
         case.save(update_fields=["problem_solved", "satisfaction", "updated_at"])
-        event_record(
+        _reporter_event(
             case=case,
             action=EVENT_REPORTER_RETURN_VISIT,
-            from_status=case.status,
-            to_status=case.status,
-            actor=None,
-            office=case.holding_office,
             reason=text,
-            data={"problem_solved": problem_solved, "satisfaction": satisfaction, "via": "portal"},
+            data={"problem_solved": problem_solved, "satisfaction": satisfaction},
             at=now,
+            notice=gettext_noop("The reporter answered the return-visit questions on case %(number)s."),
         )
-        with _office_language():
-            notification_create(
-                office_id=case.holding_office_id,
-                case_id=case.pk,
-                kind=Notification.Kind.EVENT,
-                message=_("The reporter answered the return-visit questions on case %(number)s.")
-                % {"number": case.number},
-            )
     return case

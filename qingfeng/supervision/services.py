@@ -8,6 +8,7 @@ office concerned.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -20,6 +21,7 @@ from qingfeng.cases.services import event_record
 from qingfeng.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from qingfeng.notifications.models import Notification
 from qingfeng.notifications.services import notification_create
+from qingfeng.offices.models import Office
 from qingfeng.supervision.models import Chase, EventAction, SupervisionForm, SupervisionMark
 from qingfeng.supervision.permissions import SUPERVISE_ROLES, can_acknowledge, supervision_check
 
@@ -40,6 +42,36 @@ def _text(value: str | None, name: str, missing: str, errors: dict[str, list[str
     elif len(text) > NOTE_MAX:
         errors.setdefault(name, []).append(_("At most %(n)d characters.") % {"n": NOTE_MAX})
     return text
+
+
+def _record_and_notify(
+    *,
+    case: Case,
+    action: str,
+    actor: User,
+    notify_office: Office,
+    reason: str,
+    data: dict[str, Any],
+    at: datetime,
+    kind: str,
+    message: str,
+) -> None:
+    """A supervision step leaves no trace in the case state: its event and the other office's
+    notification are the whole record, so they are always written together."""
+    assert actor.office is not None
+    event_record(
+        case=case,
+        action=action,
+        from_status=case.status,
+        to_status=case.status,
+        actor=actor,
+        office=actor.office,
+        target_office=notify_office,
+        reason=reason,
+        data=data,
+        at=at,
+    )
+    notification_create(office_id=notify_office.pk, case_id=case.pk, kind=kind, message=message)
 
 
 def mark_create(
@@ -79,21 +111,14 @@ def mark_create(
             created_by=actor,
             created_at=now,
         )
-        event_record(
+        _record_and_notify(
             case=case,
             action=EventAction.SUPERVISE,
-            from_status=case.status,
-            to_status=case.status,
             actor=actor,
-            office=actor.office,
-            target_office=holder,
+            notify_office=holder,
             reason=note,
             data={"mark": mark.pk, "form": form, "target_date": target_date.isoformat()},
             at=now,
-        )
-        notification_create(
-            office_id=holder.pk,
-            case_id=case.pk,
             kind=Notification.Kind.SUPERVISION,
             message=_("%(office)s supervises case %(number)s (%(form)s, by %(date)s): %(note)s")
             % {
@@ -136,21 +161,14 @@ def mark_close(*, mark_id: int, actor: User, reason: str, now: datetime | None =
         mark.refresh_from_db()
         assert actor.office is not None
         holder = case.holding_office
-        event_record(
+        _record_and_notify(
             case=case,
             action=EventAction.CLOSE_SUPERVISION,
-            from_status=case.status,
-            to_status=case.status,
             actor=actor,
-            office=actor.office,
-            target_office=holder,
+            notify_office=holder,
             reason=reason,
             data={"mark": mark.pk},
             at=now,
-        )
-        notification_create(
-            office_id=holder.pk,
-            case_id=case.pk,
             kind=Notification.Kind.EVENT,
             message=_("%(office)s closed its supervision of case %(number)s: %(reason)s")
             % {"office": actor.office.name, "number": case.number, "reason": reason},
@@ -173,21 +191,14 @@ def chase_create(*, case_number: str, actor: User, message: str, now: datetime |
         chase = Chase.objects.create(
             case=case, office=actor.office, target_office=holder, message=message, created_by=actor, created_at=now
         )
-        event_record(
+        _record_and_notify(
             case=case,
             action=EventAction.CHASE,
-            from_status=case.status,
-            to_status=case.status,
             actor=actor,
-            office=actor.office,
-            target_office=holder,
+            notify_office=holder,
             reason=message,
             data={"chase": chase.pk},
             at=now,
-        )
-        notification_create(
-            office_id=holder.pk,
-            case_id=case.pk,
             kind=Notification.Kind.CHASE,
             message=_("%(office)s chases case %(number)s: %(message)s")
             % {"office": actor.office.name, "number": case.number, "message": message},
@@ -215,23 +226,19 @@ def chase_acknowledge(*, chase_id: int, actor: User, reply: str = "", now: datet
         chase.refresh_from_db()
         case = chase.case
         assert actor.office is not None
-        event_record(
-            case=case,
-            action=EventAction.CHASE_SEEN,
-            from_status=case.status,
-            to_status=case.status,
-            actor=actor,
-            office=actor.office,
-            target_office=chase.office,
-            reason=reply,
-            data={"chase": chase.pk},
-            at=now,
-        )
         text = _("%(office)s has seen your chase of case %(number)s.") % {
             "office": actor.office.name,
             "number": case.number,
         }
-        if reply:
-            text = f"{text} {reply}"
-        notification_create(office_id=chase.office_id, case_id=case.pk, kind=Notification.Kind.EVENT, message=text)
+        _record_and_notify(
+            case=case,
+            action=EventAction.CHASE_SEEN,
+            actor=actor,
+            notify_office=chase.office,
+            reason=reply,
+            data={"chase": chase.pk},
+            at=now,
+            kind=Notification.Kind.EVENT,
+            message=f"{text} {reply}" if reply else text,
+        )
     return chase
