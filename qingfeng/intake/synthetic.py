@@ -3,11 +3,15 @@
 Speed matters more than anything here: a million cases, with their access rows, reporters,
 reported parties and timeline events, must load in minutes on SQLite and PostgreSQL. So
 the rows are built as plain tuples and written with one `executemany` per table and batch
-on SQLite and with `COPY` on PostgreSQL, bypassing the ORM. All indexes and constraints
-stay in place and are checked; only session settings change (SQLite page cache; PostgreSQL
-asynchronous commit, lz4 TOAST compression, a larger GIN pending list). A helper thread
-builds the next batch while the current one is written, and on PostgreSQL two connections
-write at once, committing in batch order.
+on SQLite and with `COPY` on PostgreSQL, bypassing the ORM. Constraints (primary keys, unique
+and foreign keys) stay in place and are checked. A large load drops the plain secondary indexes
+of the tables it fills (the GIN full-text index, the list, deadline and lookup indexes) and
+builds them again in one pass at the end, which is several times faster than growing them row
+by row; the drop is recorded in the same transaction, so an interrupted load is repaired by
+the next run (or `generate_cases --restore-indexes`). Otherwise only session settings change
+(SQLite page cache; PostgreSQL asynchronous commit, lz4 TOAST compression, a larger GIN pending
+list). A helper thread builds the next batch while the current one is written, and on
+PostgreSQL two connections write at once, committing in batch order.
 
 What keeps the Python side fast:
 - texts come from a pool of skeletons (`textgen`) rendered with per-case names and places
@@ -30,7 +34,9 @@ import json
 import logging
 import queue
 import random
+import re
 import threading
+import time
 import zoneinfo
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
@@ -379,13 +385,20 @@ def _office_infos(offices: Sequence[Office], rng: random.Random) -> list[_Office
 class _Table:
     """Insert plan for one table: the columns we fill, plus constant defaults for the rest."""
 
-    def __init__(self, model: type[models.Model], ours: Sequence[str], *, include_pk: bool = False) -> None:
+    def __init__(
+        self, model: type[models.Model], ours: Sequence[str], *, include_pk: bool = False, raw: Sequence[str] = ()
+    ) -> None:
+        """`raw`: columns outside the model (kept by the database, e.g. cases_case.visible_to) to fill too."""
         meta = model._meta
         self.table = meta.db_table
         by_attname = {f.attname: f for f in meta.concrete_fields}
-        missing = [name for name in ours if name not in by_attname]
-        self.keep = None if not missing else itemgetter(*[i for i, name in enumerate(ours) if name in by_attname])
-        self.columns: list[str] = [str(by_attname[name].column) for name in ours if name in by_attname]
+        kept = [name in by_attname or name in raw for name in ours]
+        self.keep = None if all(kept) else itemgetter(*[i for i, k in enumerate(kept) if k])
+        self.columns: list[str] = [
+            str(by_attname[name].column) if name in by_attname else name
+            for name, k in zip(ours, kept, strict=True)
+            if k
+        ]
         self.extra: tuple[Any, ...] = ()
         now = timezone.now()
         for f in meta.concrete_fields:
@@ -476,6 +489,7 @@ CASE_COLUMNS = (
     "satisfaction", "assigned_by_id", "screening_due", "accept_due", "acceptance_notice_due", "inquiry_answer_due",
     "inquiry_report_due", "assignment_due", "feedback_due", "next_due", "next_due_kind", "next_warn_on",
     "next_serious_on", "deadline_level", "status_changed_at", "created_at", "updated_at", "held_since", "disposed_at",
+    "visible_to",
 )
 # fmt: on
 ACCESS_COLUMNS = ("case_id", "office_id", "received_at", "hidden", "granted_at")
@@ -496,6 +510,150 @@ EVENT_COLUMNS = (
     "case_id", "action", "from_status", "to_status", "office_id", "target_office_id", "reason", "data", "created_at",
 )
 # fmt: on
+
+
+# --- secondary indexes during a large load -----------------------------------------------------
+
+# Created by migration cases 0004: the indexes dropped for a load and not yet rebuilt. A row
+# is written in the transaction that drops its index and deleted in the one that rebuilds it,
+# so an interrupted load (even killed) leaves a record that the next run works from.
+DROPPED_INDEXES = "cases_bulk_dropped_index"
+REBUILD_MIN = 20000  # smaller loads keep their indexes: rebuilding costs more than it saves
+_CREATE_INDEX = re.compile(r"^\s*CREATE\s+INDEX\s+(IF\s+NOT\s+EXISTS\s+)?", re.IGNORECASE)
+
+
+def bulk_tables() -> list[str]:
+    """The tables generate_cases fills."""
+    tables = [m._meta.db_table for m in (Case, CaseAccess, Reporter, ReportedParty, CaseEvent)]
+    for name in ("categories", "tags"):
+        f = Case._meta.get_field(name)
+        assert isinstance(f, models.ManyToManyField)
+        tables.append(f.remote_field.through._meta.db_table)  # type: ignore[union-attr]
+    return tables
+
+
+def _secondary_indexes(tables: Sequence[str]) -> list[tuple[str, str, str]]:
+    """(name, table, CREATE INDEX statement) of the plain indexes of these tables.
+
+    Unique indexes, primary keys and indexes behind constraints stay: they check the rows
+    as they arrive. The rest only speed up reads and can be built after the load.
+    """
+    with connection.cursor() as c:
+        if connection.vendor == "postgresql":
+            c.execute(
+                "SELECT ic.relname, t.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i"
+                " JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid"
+                " WHERE t.relname = ANY(%s) AND t.relnamespace = current_schema()::regnamespace"
+                " AND NOT i.indisunique AND NOT i.indisprimary AND i.indisvalid"
+                " AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)"
+                " ORDER BY t.relname, ic.relname",
+                [list(tables)],
+            )
+            return [(n, t, d) for n, t, d in c.fetchall() if _CREATE_INDEX.match(d)]
+        if connection.vendor != "sqlite":
+            return []
+        out = []
+        for table in tables:
+            c.execute(f"PRAGMA index_list({connection.ops.quote_name(table)})")
+            plain = {row[1] for row in c.fetchall() if not row[2] and not row[4]}  # not unique, not partial
+            c.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s AND sql IS NOT NULL",
+                [table],
+            )
+            out += [(n, table, d) for n, d in c.fetchall() if n in plain and _CREATE_INDEX.match(d)]
+        return sorted(out, key=itemgetter(1, 0))
+
+
+def drop_secondary_indexes(tables: Sequence[str] | None = None) -> list[str]:
+    """Drop the plain indexes of the bulk tables for a load, recording each in the same transaction."""
+    found = _secondary_indexes(tables or bulk_tables())
+    if not found:
+        return []
+    qn = connection.ops.quote_name
+    with transaction.atomic(), connection.cursor() as c:
+        _check_deferred_now(c)
+        for name, table, definition in found:
+            c.execute(
+                f"INSERT INTO {DROPPED_INDEXES} (name, table_name, definition) VALUES (%s, %s, %s)",
+                [name, table, definition],
+            )
+            c.execute(f"DROP INDEX {qn(name)}")
+    return [name for name, _, _ in found]
+
+
+def _check_deferred_now(cursor: Any) -> None:
+    """PostgreSQL refuses to change a table's indexes while deferred checks (the foreign keys)
+    are pending on it, as they are inside a longer transaction (tests): run them now."""
+    if connection.vendor == "postgresql" and connection.in_atomic_block:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
+def dropped_indexes() -> list[tuple[str, str, str]]:
+    """(name, table, definition) of indexes dropped for a load and not rebuilt yet."""
+    with connection.cursor() as c:
+        c.execute(f"SELECT name, table_name, definition FROM {DROPPED_INDEXES} ORDER BY table_name, name")
+        return [tuple(r) for r in c.fetchall()]  # type: ignore[misc]
+
+
+def restore_secondary_indexes(*, parallel: bool | None = None) -> list[str]:
+    """Rebuild every index a load dropped (this one's or an interrupted earlier one's).
+
+    Each index is created and its record deleted in one transaction. On PostgreSQL the
+    session gets more memory for sorting and parallel workers for the B-tree builds, and
+    when not inside a transaction two connections build at once (the GIN full-text index,
+    which builds on one core, alongside the B-trees).
+    """
+    todo = dropped_indexes()
+    if not todo:
+        return []
+    pg = connection.vendor == "postgresql"
+    # Full text first: it is the longest build, and the others can run beside it.
+    todo.sort(key=lambda r: (" gin " not in r[2].lower(), r[1] != Case._meta.db_table, r[1], r[0]))
+    # Builders on connections of their own (with their session settings) unless inside a
+    # transaction, whose uncommitted tables other connections cannot see.
+    builders = 0 if not pg or connection.in_atomic_block else (1 if parallel is False else 2)
+    pending = deque(todo)
+    lock = threading.Lock()
+    done: list[str] = []
+    errors: list[BaseException] = []
+
+    def build(own_connection: bool) -> None:
+        try:
+            with connection.cursor() as c:
+                if pg and own_connection:  # a connection of its own, closed afterwards
+                    c.execute("SET maintenance_work_mem = '1GB'")
+                    c.execute("SET max_parallel_maintenance_workers = 2")
+                while not errors:
+                    with lock:
+                        if not pending:
+                            return
+                        name, _table, definition = pending.popleft()
+                    with transaction.atomic():
+                        _check_deferred_now(c)
+                        c.execute(_CREATE_INDEX.sub("CREATE INDEX IF NOT EXISTS ", definition, count=1))
+                        c.execute(f"DELETE FROM {DROPPED_INDEXES} WHERE name = %s", [name])
+                    with lock:
+                        done.append(name)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            if own_connection:
+                connection.close()
+
+    if builders:
+        threads = [
+            threading.Thread(target=build, args=(True,), name=f"generate-cases-index-{i}") for i in range(builders)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    else:
+        build(False)
+    if errors:
+        raise errors[0]
+    return done
 
 
 # --- pools -------------------------------------------------------------------------------------
@@ -704,22 +862,36 @@ def generate_cases(
     batch_size: int = 5000,
     use_shared_texts: bool = True,
     progress: Callable[[int, int], None] | None = None,
+    indexes: str = "auto",
+    note: Callable[[str], None] | None = None,
 ) -> int:
     """Create `count` synthetic cases received between `start` and `end` (inclusive) by `offices`.
 
     Default offices: every county-level office. Deterministic for a seed and database state.
     Returns the number of cases created.
+
+    `indexes`: "rebuild" drops the plain secondary indexes of the bulk tables for the load
+    and builds them again afterwards (also when the load fails), "keep" leaves them, "auto"
+    rebuilds when the load is large and at least half the size of what is already there.
+    Indexes left dropped by an interrupted earlier run are rebuilt first in every case.
     """
     if count <= 0:
         return 0
     if end < start:
         raise ValueError("end must not be before start")
+    if indexes not in ("auto", "rebuild", "keep"):
+        raise ValueError("indexes must be auto, rebuild or keep")
     if offices is None:
         offices = list(Office.objects.filter(level=Office.Level.COUNTY))
     if not offices:
         raise ValueError("no offices to generate cases for: run `manage.py load_offices` first")
+    say = note or (lambda message: None)
+    leftover = restore_secondary_indexes()
+    if leftover:
+        say(f"rebuilt {len(leftover)} index(es) an interrupted earlier load had dropped")
+    rebuild = indexes == "rebuild" or (indexes == "auto" and count >= REBUILD_MIN and 2 * count >= Case.objects.count())
     gen = _Generator(offices=offices, seed=seed, start=start, end=end, count=count, use_shared_texts=use_shared_texts)
-    return gen.run(batch_size=batch_size, progress=progress)
+    return gen.run(batch_size=batch_size, progress=progress, rebuild_indexes=rebuild, note=say)
 
 
 class _Generator:
@@ -760,7 +932,11 @@ class _Generator:
         self.villages = [(v, self.tok(v)) for v in sorted({textgen.village_name(rng) for _ in range(200)})]
         self.match_key = _match_key()
         self.tables = {
-            "case": _Table(Case, CASE_COLUMNS, include_pk=True),
+            # PostgreSQL's visible_to (migration cases 0005) is filled here, as the triggers would
+            # compute it, so that they find nothing to change.
+            "case": _Table(
+                Case, CASE_COLUMNS, include_pk=True, raw=("visible_to",) if self.vendor == "postgresql" else ()
+            ),
             "access": _Table(CaseAccess, ACCESS_COLUMNS),
             "reporter": _Table(Reporter, REPORTER_COLUMNS),
             "party": _Table(ReportedParty, PARTY_COLUMNS),
@@ -789,7 +965,14 @@ class _Generator:
 
     # --- the run ----------------------------------------------------------------------------
 
-    def run(self, *, batch_size: int, progress: Callable[[int, int], None] | None) -> int:
+    def run(
+        self,
+        *,
+        batch_size: int,
+        progress: Callable[[int, int], None] | None,
+        rebuild_indexes: bool = False,
+        note: Callable[[str], None] = lambda message: None,
+    ) -> int:
         """Build batches in a helper thread while the previous ones are written.
 
         Building is pure Python; writing spends most of its time in SQLite's C code or waiting
@@ -866,6 +1049,9 @@ class _Generator:
                     connection.close()
 
         builder = threading.Thread(target=build, name="generate-cases-builder", daemon=True)
+        if rebuild_indexes:  # all or none, recorded: the finally below or the next run rebuilds them
+            dropped = drop_secondary_indexes()
+            note(f"dropped {len(dropped)} secondary indexes for the load; they are rebuilt at the end")
         restore = self._tune_connection()
         builder.start()
         try:
@@ -883,7 +1069,13 @@ class _Generator:
         finally:
             stop.set()
             builder.join()
-            self._finish(restore)
+            try:
+                if rebuild_indexes:
+                    t0 = time.perf_counter()
+                    rebuilt = restore_secondary_indexes()
+                    note(f"rebuilt {len(rebuilt)} indexes in {time.perf_counter() - t0:.1f}s")
+            finally:
+                self._finish(restore)
         if errors:
             raise errors[0]
         return state["done"]
@@ -970,8 +1162,12 @@ class _Generator:
                     " WHERE am.amname = 'gin' AND i.indrelid::regclass::text = ANY(%s)",
                     [tables],
                 )
+                listed = {Case._meta.db_table, CaseAccess._meta.db_table}
                 for table in tables:
-                    c.execute(f"ANALYZE {connection.ops.quote_name(table)}")
+                    # The case list counts through index-only scans of these two, which need
+                    # the visibility map that only VACUUM sets (it cannot run in a transaction).
+                    vacuum = table in listed and not connection.in_atomic_block
+                    c.execute(f"{'VACUUM (ANALYZE)' if vacuum else 'ANALYZE'} {connection.ops.quote_name(table)}")
         restore()
 
     def _write(self, batch: dict[str, Any]) -> None:
@@ -1356,6 +1552,7 @@ class _Generator:
                 iso[assignment_due] if assignment_due is not None else None,
                 iso[feedback_due] if feedback_due is not None else None, next_due, next_kind, next_warn, next_serious,
                 level, utc(last_change), t0s, utc(last_event_t), utc(t_move) if moved_now else t0s, disposed_at,
+                f"{{{min(receiver, holder)},{max(receiver, holder)}}}" if moved_now else f"{{{holder}}}",
             ))
             # fmt: on
             out_access.append((case_id, receiver, t0s, False, t0s))

@@ -7,7 +7,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from qingfeng.cases.choices import Status
@@ -328,3 +328,64 @@ def test_committed_batches_are_consistent_when_several_connections_write() -> No
         channel="letter", region_code="330102", title="t", description="d",
     )  # fmt: skip
     assert new.id > ids[-1]
+
+
+def _index_names() -> set[str]:
+    from qingfeng.intake.synthetic import _secondary_indexes, bulk_tables
+
+    return {name for name, _, _ in _secondary_indexes(bulk_tables())}
+
+
+def test_a_large_load_drops_the_secondary_indexes_and_builds_them_again(tree: dict[str, Office]) -> None:
+    from qingfeng.intake.synthetic import dropped_indexes
+
+    before = _index_names()
+    assert "access_office_recv" in before and "event_case_time" in before
+    notes: list[str] = []
+    assert _generate(tree, 200, indexes="rebuild", note=notes.append) == 200
+    assert _index_names() == before and dropped_indexes() == []
+    assert any("dropped" in n for n in notes) and any("rebuilt" in n for n in notes)
+    # Unique indexes and constraints were never dropped: a clashing number is refused.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        first = Case.objects.first()
+        assert first is not None
+        Case.objects.filter(pk=Case.objects.last().pk).update(number=first.number)  # type: ignore[union-attr]
+
+
+def test_indexes_left_dropped_by_an_interrupted_load_are_rebuilt_by_the_next_run(tree: dict[str, Office]) -> None:
+    from qingfeng.intake.synthetic import drop_secondary_indexes, dropped_indexes
+
+    before = _index_names()
+    dropped = drop_secondary_indexes()  # what a killed load leaves behind: dropped, and recorded
+    assert set(dropped) == before and _index_names() == set()
+    assert {name for name, _, _ in dropped_indexes()} == before
+    notes: list[str] = []
+    _generate(tree, 20, indexes="keep", note=notes.append)
+    assert _index_names() == before and dropped_indexes() == []
+    assert any("interrupted" in n for n in notes)
+
+
+def test_the_command_restores_dropped_indexes_on_its_own(tree: dict[str, Office]) -> None:
+    from qingfeng.intake.synthetic import drop_secondary_indexes
+
+    before = _index_names()
+    drop_secondary_indexes()
+    out = StringIO()
+    call_command("generate_cases", "--restore-indexes", stdout=out)
+    assert _index_names() == before and "Rebuilt" in out.getvalue()
+    out = StringIO()
+    call_command("generate_cases", "--restore-indexes", stdout=out)
+    assert "No index" in out.getvalue()
+
+
+@pytest.mark.postgres
+def test_visible_to_lists_the_offices_with_access(cases: list[Case]) -> None:
+    with connection.cursor() as c:
+        c.execute(
+            "SELECT c.id, c.visible_to, COALESCE((SELECT array_agg(a.office_id ORDER BY a.office_id)"
+            " FROM cases_caseaccess a WHERE a.case_id = c.id AND NOT a.hidden), '{}') FROM cases_case c"
+        )
+        rows = c.fetchall()
+    assert len(rows) == len(cases)
+    assert [r for r in rows if r[1] != r[2]] == []
+    assert any(len(r[1]) == 2 for r in rows)  # transferred or assigned cases: sender and holder

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 from django.utils import timezone
 
-from qingfeng.intake.synthetic import generate_cases
+from qingfeng.intake.synthetic import generate_cases, restore_secondary_indexes
 from qingfeng.intake.textgen import SHARED_FILE, shared_complaints_dir
 from qingfeng.offices.models import Office
 
@@ -30,7 +30,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--count", type=int, required=True, help="number of cases to create")
+        parser.add_argument("--count", type=int, help="number of cases to create")
         where = parser.add_mutually_exclusive_group()
         where.add_argument("--offices", help="comma-separated office codes that receive the cases")
         where.add_argument("--under", help="an office code: every county-level office in its subtree")
@@ -41,9 +41,32 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-shared-texts", action="store_true", help="use the built-in text generator even if shared data exists"
         )
+        parser.add_argument(
+            "--indexes",
+            choices=("auto", "rebuild", "keep"),
+            default="auto",
+            help="drop the secondary indexes for the load and rebuild them after it (rebuild), leave them (keep), "
+            "or rebuild when the load is at least half the size of the cases already there (auto, the default)",
+        )
+        parser.add_argument(
+            "--restore-indexes",
+            action="store_true",
+            help="only rebuild indexes that an interrupted earlier load left dropped, then stop",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["restore_indexes"]:
+            started = time.perf_counter()
+            rebuilt = restore_secondary_indexes()
+            self.stdout.write(
+                f"Rebuilt {len(rebuilt)} index(es) in {time.perf_counter() - started:.1f}s"
+                if rebuilt
+                else "No index was left dropped."
+            )
+            return
         count = options["count"]
+        if count is None:
+            raise CommandError("--count is required")
         if count <= 0:
             raise CommandError("--count must be a positive number")
         today = timezone.localdate()
@@ -80,6 +103,8 @@ class Command(BaseCommand):
                 batch_size=max(1, options["batch_size"]),
                 use_shared_texts=use_shared,
                 progress=progress,
+                indexes=options["indexes"],
+                note=lambda message: self.stdout.write(f"  {message} ({time.perf_counter() - started:.1f}s)"),
             )
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
