@@ -11,6 +11,7 @@ every case and replaces the tables.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import logging
 from collections import Counter, defaultdict
@@ -39,6 +40,7 @@ from qingfeng.analytics.facts import (
     person_key,
 )
 from qingfeng.cases.models import Case, CaseEvent, ReportedParty, Reporter
+from qingfeng.core import lastwrites
 from qingfeng.offices.models import Office
 
 log = logging.getLogger(__name__)
@@ -70,8 +72,29 @@ def _db(value: Any) -> Any:
     return value
 
 
+# Inside `lastwrites.hot_rows_last()` (registration) the deltas of one transaction are summed and
+# written in one statement just before commit: the subtree totals of the national and
+# provincial offices are rows every registration updates, and their locks last until commit.
+COUNTS_ORDER = 10
+
+
+@functools.cache
+def _column_types(table: str) -> tuple[str, ...]:
+    model, cols = TABLES[table]
+    return tuple(str(model._meta.get_field(c).db_type(connection)) for c in cols)
+
+
 def apply_delta(delta: Counter[Key]) -> None:
     """Add the (possibly negative) counts to their rows, creating rows as needed."""
+    pending = lastwrites.slot("analytics.counts", order=COUNTS_ORDER, factory=Counter, write=write_delta)
+    if pending is None:
+        write_delta(delta)
+    else:
+        pending.update(delta)
+
+
+def write_delta(delta: Counter[Key]) -> None:
+    """Write the counts now (`apply_delta` may hold them back to the end of the transaction)."""
     by_table: dict[str, list[tuple[tuple[object, ...], int]]] = defaultdict(list)
     for (table, key), n in delta.items():
         if n:
@@ -79,6 +102,7 @@ def apply_delta(delta: Counter[Key]) -> None:
     if not by_table:
         return
     qn = connection.ops.quote_name
+    postgres = connection.vendor == "postgresql"
     statements: list[tuple[str, list[Any]]] = []
     for table, (model, cols) in TABLES.items():
         rows = by_table.get(table)
@@ -87,18 +111,24 @@ def apply_delta(delta: Counter[Key]) -> None:
         rows.sort(key=lambda r: tuple(str(v) for v in r[0]))
         name = qn(model._meta.db_table)
         col_sql = ", ".join(qn(c) for c in cols)
-        one = "(" + ", ".join(["%s"] * (len(cols) + 1)) + ")"
-        sql = (
-            f"INSERT INTO {name} ({col_sql}, n) VALUES {', '.join([one] * len(rows))} "
-            f"ON CONFLICT ({col_sql}) DO UPDATE SET n = {name}.n + excluded.n"
-        )
-        params: list[Any] = []
-        for key, n in rows:
-            params.extend(_db(v) for v in key)
-            params.append(n)
+        upsert = f"ON CONFLICT ({col_sql}) DO UPDATE SET n = {name}.n + excluded.n"
+        if postgres:
+            # One array per column: the statement text depends only on the tables touched, so
+            # the driver's parsed-statement cache serves it, however many rows there are.
+            arrays = ", ".join(f"%s::{t}[]" for t in [*_column_types(table), "integer"])
+            sql = f"INSERT INTO {name} ({col_sql}, n) SELECT * FROM UNNEST({arrays}) {upsert}"
+            params: list[Any] = [[key[i] for key, _n in rows] for i in range(len(cols))]
+            params.append([n for _key, n in rows])
+        else:
+            one = "(" + ", ".join(["%s"] * (len(cols) + 1)) + ")"
+            sql = f"INSERT INTO {name} ({col_sql}, n) VALUES {', '.join([one] * len(rows))} {upsert}"
+            params = []
+            for key, n in rows:
+                params.extend(_db(v) for v in key)
+                params.append(n)
         statements.append((sql, params))
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql" and len(statements) > 1:
+        if postgres and len(statements) > 1:
             # One round trip: every upsert as a data-modifying CTE of a single statement.
             ctes = ", ".join(f"u{i} AS ({sql})" for i, (sql, _p) in enumerate(statements))
             cursor.execute(f"WITH {ctes} SELECT 1", [v for _s, p in statements for v in p])
@@ -180,11 +210,26 @@ def _state_before(case: Case, event: CaseEvent, after: CaseState) -> CaseState:
     return replace(after, **changes)
 
 
+def prefetched(case: Case, name: str) -> list[Any] | None:
+    """The related rows the caller already holds (registration sets them), or None."""
+    cache = getattr(case, "_prefetched_objects_cache", None) or {}
+    return list(cache[name]) if name in cache else None
+
+
+def _codes(case: Case, name: str) -> tuple[str, ...]:
+    rows = prefetched(case, name)
+    if rows is not None:
+        return tuple(sorted(r.code for r in rows))
+    return tuple(sorted(getattr(case, name).values_list("code", flat=True)))
+
+
 def _relations(case: Case) -> tuple[tuple[str, ...], tuple[str, ...], str]:
-    cats = tuple(sorted(case.categories.values_list("code", flat=True)))
-    tags = tuple(sorted(case.tags.values_list("code", flat=True)))
-    rank = ReportedParty.objects.filter(case_id=case.pk).order_by("id").values_list("rank", flat=True).first()
-    return cats, tags, rank or ""
+    parties = prefetched(case, "reported_parties")
+    if parties is not None:
+        rank = min(parties, key=lambda p: p.pk).rank if parties else ""
+    else:
+        rank = ReportedParty.objects.filter(case_id=case.pk).order_by("id").values_list("rank", flat=True).first()
+    return _codes(case, "categories"), _codes(case, "tags"), rank or ""
 
 
 def _topics(case_id: int) -> tuple[int, ...]:
@@ -276,8 +321,12 @@ def on_topics_changed(case: Case, before_topics: Sequence[int], after_topics: Se
         return
     state = CaseState.of(getattr(case, f) for f in STATE_FIELDS)
     chains = Chains()
-    chains.load([state.holding_office_id, state.received_office_id])
-    cats = tuple(sorted(case.categories.values_list("code", flat=True)))
+    paths: Iterable[str] = ()
+    if Case.holding_office.is_cached(case):  # type: ignore[attr-defined]
+        chains.add([(case.holding_office.pk, case.holding_office.path)])
+        paths = ancestor_paths(case.holding_office.path)
+    chains.load([state.holding_office_id, state.received_office_id], paths)
+    cats = _codes(case, "categories")
     base = CaseFacts(state, chains.chain(state.holding_office_id), chains.by_id[state.received_office_id].path, cats)
     after = Counter(
         {k: v for k, v in contributions(replace(base, topics=tuple(after_topics))).items() if k[0] == "topic"}
@@ -296,7 +345,13 @@ def _lock_person(key: str) -> None:
 
 
 def _person_delta(case: Case, before: CaseState | None, after: CaseState, chains: Chains) -> Counter[Key]:
-    rep = Reporter.objects.filter(case_id=case.pk).values_list("id_number_hash", "phone_hash", "name_hash").first()
+    if Case.reporter.is_cached(case):  # type: ignore[attr-defined]
+        held: Reporter | None = Case.reporter.related.get_cached_value(case)  # type: ignore[attr-defined,assignment]
+        rep: tuple[str, str, str] | None = (
+            (held.id_number_hash, held.phone_hash, held.name_hash) if held is not None else None
+        )
+    else:
+        rep = Reporter.objects.filter(case_id=case.pk).values_list("id_number_hash", "phone_hash", "name_hash").first()
     key = person_key(
         id_number_hash=rep[0] if rep else "",
         phone_hash=rep[1] if rep else "",

@@ -73,7 +73,8 @@ def on_registered(case: Case) -> None:
     for t in topics:
         cat_codes.update(t.categories)
     paths = dict(Category.objects.filter(code__in=cat_codes).values_list("code", "path")) if cat_codes else {}
-    case_paths = list(case.categories.values_list("path", flat=True))
+    held = counting.prefetched(case, "categories")
+    case_paths = [c.path for c in held] if held is not None else list(case.categories.values_list("path", flat=True))
     words = case_words(case.search_tokens, case.keywords)
     matched = [t.pk for t in topics if matcher_for(t, paths).matches(words, case_paths, case.region_code)]
     if matched:

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -40,16 +40,20 @@ EVENT_HOOKS: list[Callable[[Case, CaseEvent], None]] = []
 def case_next_number(*, office: Office, year: int) -> str:
     """Next case number for an office and year. Must run inside the registering transaction.
 
-    The sequence row is locked until commit, so concurrent registrations queue on it and a
-    rolled-back registration gives its number back: no gaps, no clashes.
+    One upsert creates or bumps the sequence row and leaves it locked until commit, so
+    concurrent registrations queue on it and a rolled-back registration gives its number
+    back: no gaps, no clashes.
     """
-    CaseNumberSequence.objects.bulk_create(
-        [CaseNumberSequence(office=office, year=year, last_value=0)], ignore_conflicts=True
-    )
-    seq = CaseNumberSequence.objects.select_for_update().get(office=office, year=year)
-    seq.last_value += 1
-    seq.save(update_fields=["last_value"])
-    return f"{office.code}-{year}-{seq.last_value:06d}"
+    table = connection.ops.quote_name(CaseNumberSequence._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (office_id, year, last_value) VALUES (%s, %s, 1) "
+            f"ON CONFLICT (office_id, year) DO UPDATE SET last_value = {table}.last_value + 1 "
+            "RETURNING last_value",
+            [office.pk, year],
+        )
+        (value,) = cursor.fetchone()
+    return f"{office.code}-{year}-{value:06d}"
 
 
 def case_grant_access(*, case: Case, office: Office) -> None:

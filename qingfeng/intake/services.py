@@ -20,7 +20,7 @@ from qingfeng.cases.choices import Channel, Gender, ItemType, PartyKind, Rank, S
 from qingfeng.cases.models import Attachment, Case, Category, ReportedParty, Reporter, Tag
 from qingfeng.cases.services import case_grant_access, case_next_number, event_record
 from qingfeng.cases.workflow import Action
-from qingfeng.core import crypto
+from qingfeng.core import crypto, lastwrites
 from qingfeng.core.errors import ValidationFailed
 from qingfeng.core.text import clean_whitespace, search_document
 from qingfeng.deadlines import rules
@@ -156,11 +156,11 @@ def validate_registration(data: RegistrationInput) -> tuple[list[Category], list
         if party.id_number and not crypto.id_number_is_valid(party.id_number):
             err(f"{prefix}.id_number", _("The ID number is not valid (wrong length or check digit)."))
 
-    categories = list(Category.objects.filter(code__in=set(data.categories), active=True))
+    categories = list(Category.objects.filter(code__in=set(data.categories), active=True)) if data.categories else []
     missing = set(data.categories) - {c.code for c in categories}
     if missing:
         err("categories", _("Unknown problem categories: %(codes)s.") % {"codes": ", ".join(sorted(missing))})
-    tags = list(Tag.objects.filter(code__in=set(data.tags), active=True))
+    tags = list(Tag.objects.filter(code__in=set(data.tags), active=True)) if data.tags else []
     missing = set(data.tags) - {t.code for t in tags}
     if missing:
         err("tags", _("Unknown key areas or topics: %(codes)s.") % {"codes": ", ".join(sorted(missing))})
@@ -176,7 +176,7 @@ def validate_registration(data: RegistrationInput) -> tuple[list[Category], list
 
 def _reporter(case: Case, rep: ReporterInput) -> Reporter:
     anonymous = rep.anonymous
-    return Reporter.objects.create(
+    return Reporter(
         case=case,
         is_anonymous=anonymous,
         name=clean_whitespace(rep.name),
@@ -199,6 +199,35 @@ def _reporter(case: Case, rep: ReporterInput) -> Reporter:
     )
 
 
+def _party(case: Case, p: PartyInput) -> ReportedParty:
+    return ReportedParty(
+        case=case,
+        kind=p.kind,
+        name=clean_whitespace(p.name),
+        id_number=crypto.normalize_id_number(p.id_number),
+        id_number_hash=crypto.id_number_hash(p.id_number),
+        gender=p.gender,
+        birth_date=p.birth_date,
+        party_member=p.party_member,
+        post=clean_whitespace(p.post),
+        rank=p.rank,
+        unit=clean_whitespace(p.unit),
+        unit_nature=p.unit_nature,
+        region_code=p.region_code,
+        managed_at_this_level=p.managed_at_this_level,
+        match_key=party_match_key(p.name, p.unit),
+    )
+
+
+def _hold(case: Case, name: str, rows: Sequence[Any]) -> None:
+    """Keep related rows just written on the case, as a prefetch would: hooks and the answer read them."""
+    qs = getattr(case, name).all()
+    qs._result_cache = list(rows)
+    qs._prefetch_done = True
+    cache = case.__dict__.setdefault("_prefetched_objects_cache", {})
+    cache[name] = qs
+
+
 @transaction.atomic
 def case_register(
     *,
@@ -208,7 +237,13 @@ def case_register(
     event_data: dict[str, Any] | None = None,
     notify: bool = True,
 ) -> Case:
-    """Register one report at `office`. Validates everything first; writes all or nothing."""
+    """Register one report at `office`. Validates everything first; writes all or nothing.
+
+    Everything that needs no lock (validation, word segmentation, deadlines, encryption) is
+    done before the first write. The office's number sequence is locked from the case insert
+    to commit; rows every registration shares (count-table totals, the audit chain head) are
+    written last (`hot_rows_last`), so they stay locked only for the commit.
+    """
     categories, tags, files = validate_registration(data)
     now = timezone.now()
     received_at = data.received_at or now
@@ -216,7 +251,6 @@ def case_register(
     title = clean_whitespace(data.title)[:200]
     description = (data.description or "").strip()
     case = Case(
-        number=case_next_number(office=office, year=local_received.year),
         external_id=data.external_id or None,
         received_office=office,
         holding_office=office,
@@ -243,62 +277,55 @@ def case_register(
     if case.is_real_name:
         case_start_deadline(case, rules.ACCEPTANCE_NOTICE, local_received.date())
     case_refresh_next_deadline(case)
-    case.save()
-    case.categories.set(categories)
-    case.tags.set(tags)
-    case_grant_access(case=case, office=office)
-    _reporter(case, data.reporter)
-    ReportedParty.objects.bulk_create(
-        [
-            ReportedParty(
-                case=case,
-                kind=p.kind,
-                name=clean_whitespace(p.name),
-                id_number=crypto.normalize_id_number(p.id_number),
-                id_number_hash=crypto.id_number_hash(p.id_number),
-                gender=p.gender,
-                birth_date=p.birth_date,
-                party_member=p.party_member,
-                post=clean_whitespace(p.post),
-                rank=p.rank,
-                unit=clean_whitespace(p.unit),
-                unit_nature=p.unit_nature,
-                region_code=p.region_code,
-                managed_at_this_level=p.managed_at_this_level,
-                match_key=party_match_key(p.name, p.unit),
+    reporter = _reporter(case, data.reporter)
+    parties = [_party(case, p) for p in data.parties]
+    with lastwrites.hot_rows_last():
+        case.number = case_next_number(office=office, year=local_received.year)
+        case.save(force_insert=True)
+        reporter.case = case  # the case has its id now
+        reporter.save(force_insert=True)
+        for party in parties:
+            party.case = case
+        ReportedParty.objects.bulk_create(parties)
+        if categories:
+            Case.categories.through.objects.bulk_create(
+                [Case.categories.through(case_id=case.pk, category_id=c.pk) for c in categories]
             )
-            for p in data.parties
-        ]
-    )
-    for checked in files:
-        att = Attachment(
+        if tags:
+            Case.tags.through.objects.bulk_create([Case.tags.through(case_id=case.pk, tag_id=t.pk) for t in tags])
+        _hold(case, "categories", categories)
+        _hold(case, "tags", tags)
+        _hold(case, "reported_parties", parties)
+        case_grant_access(case=case, office=office)
+        for checked in files:
+            att = Attachment(
+                case=case,
+                original_name=checked.name,
+                content_type=checked.content_type,
+                size=checked.size,
+                sha256=checked.sha256,
+                uploaded_by=actor,
+            )
+            att.file.save(checked.name, checked.file, save=False)
+            att.save()
+        event_record(
             case=case,
-            original_name=checked.name,
-            content_type=checked.content_type,
-            size=checked.size,
-            sha256=checked.sha256,
-            uploaded_by=actor,
+            action=Action.REGISTER,
+            from_status="",
+            to_status=case.status,
+            actor=actor,
+            office=office,
+            data={"channel": case.channel, **(event_data or {})},
+            at=now,
         )
-        att.file.save(checked.name, checked.file, save=False)
-        att.save()
-    event_record(
-        case=case,
-        action=Action.REGISTER,
-        from_status="",
-        to_status=case.status,
-        actor=actor,
-        office=office,
-        data={"channel": case.channel, **(event_data or {})},
-        at=now,
-    )
-    if actor is None and notify:
-        # Nobody at the office typed it in (online, import): tell the office it arrived.
-        notification_create(
-            office_id=office.pk,
-            case_id=case.pk,
-            kind=Notification.Kind.NEW_CASE,
-            message=_("New report %(number)s: %(title)s") % {"number": case.number, "title": title},
-        )
-    for hook in REGISTRATION_HOOKS:
-        hook(case)
+        if actor is None and notify:
+            # Nobody at the office typed it in (online, import): tell the office it arrived.
+            notification_create(
+                office_id=office.pk,
+                case_id=case.pk,
+                kind=Notification.Kind.NEW_CASE,
+                message=_("New report %(number)s: %(title)s") % {"number": case.number, "title": title},
+            )
+        for hook in REGISTRATION_HOOKS:
+            hook(case)
     return case

@@ -2,7 +2,8 @@
 
 Each entry's hash is SHA-256 over a canonical JSON of (sequence, time, actor, action, object,
 case number, office, detail with sorted keys, previous hash). Appends lock the single chain-head
-row (`select_for_update`), so concurrent writers queue and the chain never forks.
+row (`select_for_update`), so concurrent writers queue and the chain never forks; inside a
+registration they do so as the transaction's last statement (`append(last=True)`).
 """
 
 from __future__ import annotations
@@ -13,9 +14,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Model
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
+from qingfeng.core import lastwrites
 from qingfeng.protection.models import AuditChainHead, AuditEntry
 
 GENESIS = "0" * 64
@@ -52,6 +56,11 @@ def _normalise(detail: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+# Inside `lastwrites.hot_rows_last()` entries are chained as the very last writes of the
+# transaction: the head row is shared by every audited write, and its lock lasts until commit.
+AUDIT_ORDER = 20  # after the count tables, the other rows every registration shares
+
+
 def append(
     *,
     actor_id: int | None,
@@ -62,27 +71,82 @@ def append(
     case_number: str,
     office_id: int | None,
     detail: dict[str, Any],
+    last: bool = False,
 ) -> AuditEntry:
-    with transaction.atomic():
-        head, _ = AuditChainHead.objects.get_or_create(pk=1)
-        head = AuditChainHead.objects.select_for_update().get(pk=1)
-        entry = AuditEntry(
-            sequence=head.sequence + 1,
-            created_at=timezone.now(),
-            actor_id=actor_id,
-            actor_name=actor_name[:150],
-            action=action[:64],
-            object_type=object_type[:64],
-            object_id=str(object_id)[:64],
-            case_number=case_number[:40],
-            office_id=office_id,
-            detail=_normalise(detail),
-            prev_hash=head.last_hash or GENESIS,
-        )
-        entry.entry_hash = entry_hash(entry)
-        entry.save()
-        AuditChainHead.objects.filter(pk=1).update(sequence=entry.sequence, last_hash=entry.entry_hash)
+    """Chain and write one entry now, or with `last` inside `hot_rows_last()`, as the transaction's
+    last write (outside such a block `last` changes nothing)."""
+    entry = AuditEntry(
+        actor_id=actor_id,
+        actor_name=actor_name[:150],
+        action=action[:64],
+        object_type=object_type[:64],
+        object_id=str(object_id)[:64],
+        case_number=case_number[:40],
+        office_id=office_id,
+        detail=_normalise(detail),
+    )
+    pending = lastwrites.slot("protection.audit", order=AUDIT_ORDER, factory=list, write=link) if last else None
+    if pending is None:
+        link([entry])
+    else:
+        pending.append(entry)
     return entry
+
+
+def _lock_head() -> tuple[int, str]:
+    head = connection.ops.quote_name(AuditChainHead._meta.db_table)
+    # SQLite has no row locks: its one writer at a time does the same.
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT sequence, last_hash FROM {head} WHERE id = 1{lock}")
+        row = cursor.fetchone()
+        if row is None:  # the first entry ever
+            AuditChainHead.objects.bulk_create([AuditChainHead(pk=1)], ignore_conflicts=True)
+            cursor.execute(f"SELECT sequence, last_hash FROM {head} WHERE id = 1{lock}")
+            row = cursor.fetchone()
+    return int(row[0]), row[1] or GENESIS
+
+
+def link(entries: list[AuditEntry]) -> None:
+    """Give unsaved entries the next sequence numbers and hashes, and write them with the new head.
+
+    The head row is locked (`select_for_update`) until the transaction ends, so concurrent
+    writers queue and the chain never forks; the time is taken under the lock, so sequence
+    order is time order.
+    """
+    if not entries:
+        return
+    with transaction.atomic(savepoint=False):
+        sequence, prev = _lock_head()
+        now = timezone.now()
+        for entry in entries:
+            sequence += 1
+            entry.sequence, entry.created_at, entry.prev_hash = sequence, now, prev
+            entry.entry_hash = prev = entry_hash(entry)
+        if connection.vendor != "postgresql":
+            AuditEntry.objects.bulk_create(entries)
+            AuditChainHead.objects.filter(pk=1).update(sequence=sequence, last_hash=prev)
+            return
+        # One round trip for the entries and the head: the head stays locked until commit.
+        fields = [f for f in AuditEntry._meta.concrete_fields if not f.primary_key]
+        query = InsertQuery(AuditEntry)
+        rows: list[Model] = list(entries)
+        query.insert_values(fields, rows)
+        ((insert_sql, params),) = query.get_compiler(connection=connection).as_sql()
+        head = connection.ops.quote_name(AuditChainHead._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"WITH e AS ({insert_sql} RETURNING id), "
+                f"h AS (UPDATE {head} SET sequence = %s, last_hash = %s WHERE id = 1) "
+                "SELECT id FROM e ORDER BY id",
+                [*params, sequence, prev],
+            )
+            ids = [r[0] for r in cursor.fetchall()]
+        # Row ids come from one sequence in VALUES order, so sorted ids match the entries' order.
+        for entry, pk in zip(entries, ids, strict=True):
+            entry.pk = pk
+            entry._state.adding = False
+            entry._state.db = connection.alias
 
 
 @dataclass(frozen=True)

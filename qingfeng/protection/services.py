@@ -33,23 +33,39 @@ def audit_record(
     office: Office | int | None,
     detail: dict[str, Any] | None = None,
     case_number: str = "",
+    last: bool = False,
 ) -> AuditEntry:
-    """Append one entry to the audit log. Callable from any app (exports, reports, views)."""
+    """Append one entry to the audit log. Callable from any app (exports, reports, views).
+
+    `last`: inside a `hot_rows_last()` transaction, chain it as the last write (see audit.append).
+    """
+    return audit.append(**_fields(actor, action, object_type, object_id, office, detail, case_number), last=last)
+
+
+def _fields(
+    actor: User | None,
+    action: str,
+    object_type: str,
+    object_id: str | int,
+    office: Office | int | None,
+    detail: dict[str, Any] | None,
+    case_number: str,
+) -> dict[str, Any]:
     office_id = office.pk if isinstance(office, Office) else office
     if office_id is None and actor is not None:
         office_id = getattr(actor, "office_id", None)
     if not case_number and object_type == "case":
         case_number = str(object_id)
-    return audit.append(
-        actor_id=actor.pk if actor is not None else None,
-        actor_name=actor.get_username() if actor is not None else "",
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id),
-        case_number=case_number,
-        office_id=office_id,
-        detail=detail or {},
-    )
+    return {
+        "actor_id": actor.pk if actor is not None else None,
+        "actor_name": actor.get_username() if actor is not None else "",
+        "action": action,
+        "object_type": object_type,
+        "object_id": str(object_id),
+        "case_number": case_number,
+        "office_id": office_id,
+        "detail": detail or {},
+    }
 
 
 def audit_identity_view(*, actor: User, case: Case, channel: str) -> AuditEntry:
@@ -75,6 +91,7 @@ def audit_registration(case: Case) -> None:
         object_id=case.number,
         office=case.received_office_id,
         detail={"real_name": not reporter.is_anonymous, "channel": case.channel},
+        last=True,
     )
 
 
