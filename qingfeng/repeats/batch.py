@@ -140,6 +140,7 @@ class MemoryIndex:
                 same_person=same_person,
                 cand_party_keys=d.query.party_keys,
                 cand_region=d.query.region_code,
+                cand_title_grams=d.query.title_grams,
             )
             v = judge(s)
             if keep_all or v.score >= MIN_SCORE or s.reporter_match or s.party_match:

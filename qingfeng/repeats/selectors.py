@@ -5,19 +5,22 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from django.db.models import BooleanField, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Substr
+from django.conf import settings
+from django.db import connection
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from qingfeng.cases.choices import DisposalWay, InquiryOutcome, Status, Substantiation
 from qingfeng.cases.models import Case, CaseAccess, ReportedParty, Reporter
 from qingfeng.offices.models import Office
 from qingfeng.repeats import embedding
 from qingfeng.repeats.models import RepeatBand, RepeatDoc, RepeatPersonKey
-from qingfeng.repeats.normalize import JACCARD_CHARS, case_text, shingles, stored_reporter_hashes
-from qingfeng.repeats.scoring import Query, build_query, compare, judge, threshold
+from qingfeng.repeats.normalize import JACCARD_CHARS, case_text, gram_array, stored_reporter_hashes
+from qingfeng.repeats.scoring import Query, build_query, compare, judge, threshold, title_text
 from qingfeng.repeats.vectors import vector_index
 
 # How many proposals each source contributes before exact scoring.
@@ -29,6 +32,8 @@ _TEXT_CHARS = 1200
 # Below this, a proposal with neither the same reporter nor the same reported party is noise.
 MIN_SCORE = 0.2
 _SCAN_CAP = 500
+# The vector index's approximate cosine (int8) was measured up to 0.03 below the exact one.
+_QUANTISATION_SLACK = 0.05
 
 
 @dataclass
@@ -77,13 +82,33 @@ class Candidate:
         return ""
 
 
-def _newest(ids: QuerySet[Any, int], n: int) -> set[int]:
-    """The n highest (newest) ids among at most _SCAN_CAP rows.
+# The lookups below are plain SQL (portable between SQLite and PostgreSQL): on a lookup of a
+# few milliseconds, compiling six ORM querysets cost more than running them.
+
+
+def _in(values: Iterable[Any]) -> tuple[str, list[Any]]:
+    items = list(values)
+    return ", ".join(["%s"] * len(items)), items
+
+
+def _rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        return list(cur.fetchall())
+
+
+def _newest(sql: str, params: list[Any], n: int) -> set[int]:
+    """The n highest (newest) case ids among at most _SCAN_CAP rows of `sql` (which selects case ids).
 
     Sorting in the database would let a planner walk the primary key backwards and filter,
     a full scan when a phone has few reports; an unordered indexed lookup is bounded instead.
     """
-    return set(sorted(ids.order_by()[:_SCAN_CAP], reverse=True)[:n])
+    ids = [r[0] for r in _rows(f"{sql} LIMIT {_SCAN_CAP}", params)]
+    return set(sorted(ids, reverse=True)[:n])
+
+
+def _t(model: type[Any]) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
 
 
 def _proposals(q: Query, exclude: int | None) -> tuple[set[int], set[int], set[int]]:
@@ -91,42 +116,48 @@ def _proposals(q: Query, exclude: int | None) -> tuple[set[int], set[int], set[i
     those proposed by anything but the vector index."""
     pool: set[int] = set()
     if q.bands:
-        rows = (
-            RepeatBand.objects.filter(band__in=q.bands)
-            .values("case_id")
-            .annotate(n=Count("id"))
-            .order_by("-n", "-case_id")[:POOL_BANDS]
+        marks, params = _in(q.bands)
+        rows = _rows(
+            f"SELECT case_id FROM {_t(RepeatBand)} WHERE band IN ({marks}) "
+            f"GROUP BY case_id ORDER BY COUNT(*) DESC, case_id DESC LIMIT {POOL_BANDS}",
+            params,
         )
-        pool.update(r["case_id"] for r in rows)
+        pool.update(r[0] for r in rows)
     r = q.reporter
-    ident = Q()
+    where: list[str] = []
+    params = []
     if r.phones:
-        ident |= Q(phone_hash__in=r.phones) | Q(phone2_hash__in=r.phones)
+        marks, phones = _in(r.phones)
+        where += [f"phone_hash IN ({marks})", f"phone2_hash IN ({marks})"]
+        params += phones + phones
     if r.id_number:
-        ident |= Q(id_number_hash=r.id_number)
-    if ident:
-        pool.update(_newest(Reporter.objects.filter(ident).values_list("case_id", flat=True), POOL_IDENTITY))
+        where.append("id_number_hash = %s")
+        params.append(r.id_number)
+    if where:
+        pool |= _newest(f"SELECT case_id FROM {_t(Reporter)} WHERE {' OR '.join(where)}", params, POOL_IDENTITY)
     cluster: set[int] = set()
     if r.identity_keys:
-        persons = RepeatPersonKey.objects.filter(key__in=r.identity_keys).values("person_id")
+        marks, params = _in(r.identity_keys)
         cluster = _newest(
-            RepeatDoc.objects.filter(reporter_key__in=Subquery(persons)).values_list("case_id", flat=True),
+            f"SELECT case_id FROM {_t(RepeatDoc)} WHERE reporter_key IN "
+            f"(SELECT person_id FROM {_t(RepeatPersonKey)} WHERE {connection.ops.quote_name('key')} IN ({marks}))",
+            params,
             POOL_IDENTITY,
         )
         pool |= cluster
     if q.party_keys:
-        keys = list(q.party_keys)
-        pool.update(
-            _newest(ReportedParty.objects.filter(match_key__in=keys).values_list("case_id", flat=True), POOL_PARTY)
-        )
+        marks, params = _in(q.party_keys)
+        pool |= _newest(f"SELECT case_id FROM {_t(ReportedParty)} WHERE match_key IN ({marks})", params, POOL_PARTY)
     strong = set(pool)
     if q.vector is not None:
-        pool.update(vector_index.search(q.vector, POOL_VECTORS))
+        # Far neighbours would be read from the database only to be dropped below COS_FLOOR.
+        floor = threshold("COS_FLOOR") - _QUANTISATION_SLACK
+        pool.update(key for key, sim in vector_index.search_scored(q.vector, POOL_VECTORS) if sim >= floor)
     pool.discard(exclude)  # type: ignore[arg-type]
     return pool, cluster, strong
 
 
-_CASE_FIELDS = (
+_CASE_COLUMNS = (
     "pk",
     "number",
     "external_id",
@@ -140,12 +171,57 @@ _CASE_FIELDS = (
     "problem_solved",
     "satisfaction",
     "region_code",
-    "holding_office__name",
-    "reporter__name_hash",
-    "reporter__phone_hash",
-    "reporter__phone2_hash",
-    "reporter__id_number_hash",
+    "desc_head",
+    "holding_office",
+    "name_hash",
+    "phone_hash",
+    "phone2_hash",
+    "id_number_hash",
+    "vector",
+    "vector_model",
+    "visible",
 )
+
+
+def _case_rows(ids: list[int], viewer_office: Office | None) -> dict[int, dict[str, Any]]:
+    """What scoring and display need of each proposed case, in one query."""
+    marks, params = _in(ids)
+    if viewer_office is None:
+        visible = "1"
+        head: list[Any] = []
+    else:
+        visible = (
+            f"CASE WHEN EXISTS (SELECT 1 FROM {_t(CaseAccess)} a WHERE a.case_id = c.id AND a.office_id = %s "
+            "AND NOT a.hidden) THEN 1 ELSE 0 END"
+        )
+        head = [viewer_office.pk]
+    sql = (
+        "SELECT c.id, c.number, c.external_id, c.title, c.received_at, c.status, c.disposal_way, "
+        "c.inquiry_outcome, c.substantiation, c.conclusion, c.problem_solved, c.satisfaction, c.region_code, "
+        f"SUBSTR(c.description, 1, {_TEXT_CHARS}), o.name, r.name_hash, r.phone_hash, r.phone2_hash, "
+        f"r.id_number_hash, d.vector, d.vector_model, {visible} "
+        f"FROM {_t(Case)} c JOIN {_t(Office)} o ON o.id = c.holding_office_id "
+        f"LEFT JOIN {_t(Reporter)} r ON r.case_id = c.id LEFT JOIN {_t(RepeatDoc)} d ON d.case_id = c.id "
+        f"WHERE c.id IN ({marks})"
+    )
+    out = {}
+    for row in _rows(sql, head + params):
+        rec = dict(zip(_CASE_COLUMNS, row, strict=True))
+        rec["received_at"] = _datetime(rec["received_at"])
+        if rec["problem_solved"] is not None:
+            rec["problem_solved"] = bool(rec["problem_solved"])
+        out[rec["pk"]] = rec
+    return out
+
+
+def _datetime(value: Any) -> datetime | None:
+    """A timestamp column as the ORM would give it (SQLite hands back naive UTC, maybe as text)."""
+    if value is None:
+        return None
+    parsed = value if isinstance(value, datetime) else parse_datetime(str(value))
+    if parsed is not None and settings.USE_TZ and timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed, UTC)
+    return parsed
 
 
 def find_repeat_candidates(
@@ -178,31 +254,25 @@ def find_for_query(
     if not pool:
         return []
     ids = list(pool)
-    qs = Case.objects.filter(pk__in=ids).annotate(
-        desc_head=Substr("description", 1, _TEXT_CHARS),
-        vector=F("repeat_doc__vector"),
-        vector_model=F("repeat_doc__vector_model"),
-    )
-    if viewer_office is not None:
-        access = CaseAccess.objects.filter(case=OuterRef("pk"), office=viewer_office, hidden=False)
-        qs = qs.annotate(visible=Exists(access))
-    else:
-        qs = qs.annotate(visible=Value(True, output_field=BooleanField()))
-    cases = {row["pk"]: row for row in qs.values(*_CASE_FIELDS, "desc_head", "vector", "vector_model", "visible")}
+    cases = _case_rows(ids, viewer_office)
     party_keys: dict[int, list[str]] = defaultdict(list)
     if q.party_keys:
-        for case_id, key in ReportedParty.objects.filter(case_id__in=ids, match_key__in=list(q.party_keys)).values_list(
-            "case_id", "match_key"
+        marks, params = _in(q.party_keys)
+        id_marks, id_params = _in(ids)
+        for case_id, key in _rows(
+            f"SELECT case_id, match_key FROM {_t(ReportedParty)} "
+            f"WHERE case_id IN ({id_marks}) AND match_key IN ({marks})",
+            id_params + params,
         ):
             party_keys[case_id].append(key)
 
     out: list[Candidate] = []
     for case_id, row in cases.items():
         hashes = stored_reporter_hashes(
-            name_hash=row["reporter__name_hash"] or "",
-            phone_hash=row["reporter__phone_hash"] or "",
-            phone2_hash=row["reporter__phone2_hash"] or "",
-            id_number_hash=row["reporter__id_number_hash"] or "",
+            name_hash=row["name_hash"] or "",
+            phone_hash=row["phone_hash"] or "",
+            phone2_hash=row["phone2_hash"] or "",
+            id_number_hash=row["id_number_hash"] or "",
         )
         vector = embedding.from_bytes(row["vector"]) if row["vector_model"] == embedding.MODEL_NAME else None
         if case_id not in strong and (
@@ -211,7 +281,9 @@ def find_for_query(
             continue  # only the vector index proposed it, and it is not close: skip the text work
         signals = compare(
             q,
-            cand_shingles=shingles(case_text(row["title"], row["desc_head"]), max_chars=JACCARD_CHARS),
+            cand_shingles=None,
+            cand_grams=gram_array(case_text(row["title"], row["desc_head"]), max_chars=JACCARD_CHARS),
+            cand_title_grams=gram_array(title_text(row["title"], row["desc_head"]), max_chars=200),
             cand_vector=vector,
             cand_reporter=hashes,
             same_person=case_id in cluster,
@@ -230,7 +302,7 @@ def find_for_query(
                 Candidate(
                     case_id=case_id,
                     case_number=row["number"],
-                    holding_office=row["holding_office__name"],
+                    holding_office=row["holding_office"],
                     score=0.3,
                     flag=False,
                     reasons=[t for c, t in zip(verdict.codes, verdict.reasons, strict=True) if c in keep],
@@ -243,7 +315,7 @@ def find_for_query(
             Candidate(
                 case_id=case_id,
                 case_number=row["number"],
-                holding_office=row["holding_office__name"],
+                holding_office=row["holding_office"],
                 score=verdict.score,
                 flag=verdict.flag,
                 reasons=verdict.reasons,

@@ -8,9 +8,11 @@ stale or deleted entry is simply dropped.
 
 Keeping in step across processes: every lookup first runs `sync()`, which (at most once per
 REPEATS_VECTOR_SYNC_SECONDS) reads the ids of rows indexed since the last sync, minus a slack
-window that covers transactions still open at that time, and adds the new vectors. A restart
-rebuilds from the database, or loads the snapshot written by `rebuild_repeat_index
---snapshot` and catches up from its time.
+that covers transactions still open at that time, and adds the new vectors. The slack is short
+(SHORT_SLACK) on the per-second path, so its cost follows the registration rate, not the last
+bulk load; every RECONCILE_SECONDS a pass with the long SLACK picks up rows of transactions
+that stayed open longer. A restart rebuilds from the database, or loads the snapshot written by
+`rebuild_repeat_index --snapshot` and catches up from its time.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ from qingfeng.repeats.models import RepeatDoc
 logger = logging.getLogger(__name__)
 
 SLACK = timedelta(minutes=10)
+SHORT_SLACK = timedelta(seconds=30)
+RECONCILE_SECONDS = 300.0
 _BATCH = 5000
 
 
@@ -42,6 +46,7 @@ class _Backend(Protocol):
     def remove(self, key: int) -> None: ...
     def contains(self, key: int) -> bool: ...
     def search(self, vector: np.ndarray, k: int) -> list[int]: ...
+    def search_scored(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]: ...
     def __len__(self) -> int: ...
     def memory_bytes(self) -> int: ...
 
@@ -65,10 +70,15 @@ class _UsearchBackend:
         return int(key) in self.index
 
     def search(self, vector: np.ndarray, k: int) -> list[int]:
+        return [key for key, _ in self.search_scored(vector, k)]
+
+    def search_scored(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
         if len(self.index) == 0:
             return []
         found = self.index.search(vector.astype(np.float32), k, threads=1)
-        return [int(x) for x in np.atleast_1d(found.keys)]
+        keys = np.atleast_1d(found.keys)
+        sims = 1.0 - np.atleast_1d(found.distances)
+        return [(int(key), float(sim)) for key, sim in zip(keys, sims, strict=True)]
 
     def __len__(self) -> int:
         return len(self.index)
@@ -101,12 +111,15 @@ class _NumpyBackend:
         return int(key) in self.keys
 
     def search(self, vector: np.ndarray, k: int) -> list[int]:
+        return [key for key, _ in self.search_scored(vector, k)]
+
+    def search_scored(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
         if not self.keys:
             return []
         sims = self.mat @ vector
         order = np.argsort(-sims)[: k + 8]
         rows = {row: key for key, row in self.keys.items()}
-        return [rows[int(i)] for i in order if int(i) in rows][:k]
+        return [(rows[int(i)], float(sims[i])) for i in order if int(i) in rows][:k]
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -134,6 +147,7 @@ class VectorIndex:
         self._db: str = ""
         self._synced_from: datetime | None = None
         self._last_sync = 0.0
+        self._last_reconcile = 0.0
         self._versions: dict[int, datetime] = {}
 
     # --- lifecycle ------------------------------------------------------------------
@@ -145,6 +159,7 @@ class VectorIndex:
             self._synced_from = None
             self._versions = {}
             self._last_sync = 0.0
+            self._last_reconcile = 0.0
 
     def _ensure(self) -> _Backend:
         if self._backend is not None and self._db == _db_identity():
@@ -176,7 +191,7 @@ class VectorIndex:
             self._backend = backend
             self._db = _db_identity()
             self._synced_from = started
-            self._last_sync = time.monotonic()
+            self._last_sync = self._last_reconcile = time.monotonic()
             self._versions = {}
             return total
 
@@ -219,7 +234,7 @@ class VectorIndex:
                 return False
             self._backend = _UsearchBackend(index)
             self._synced_from = datetime.fromisoformat(meta["synced_from"])
-            self._last_sync = 0.0
+            self._last_sync = self._last_reconcile = 0.0
         except (ImportError, OSError, ValueError, KeyError) as exc:
             logger.warning("ignoring the vector snapshot %s: %s", path, exc)
             return False
@@ -237,7 +252,10 @@ class VectorIndex:
             if not force and now_mono - self._last_sync < interval:
                 return 0
             started = timezone.now()
-            since = (self._synced_from or started) - SLACK
+            # A forced sync (start, snapshot) and the periodic reconciliation look SLACK back; the
+            # per-second path only SHORT_SLACK, which covers a registration's transaction.
+            reconcile = force or now_mono - self._last_reconcile >= RECONCILE_SECONDS
+            since = (self._synced_from or started) - (SLACK if reconcile else SHORT_SLACK)
             recent = list(
                 RepeatDoc.objects.filter(
                     indexed_at__gte=since, vector__isnull=False, vector_model=embedding.MODEL_NAME
@@ -260,7 +278,9 @@ class VectorIndex:
                         self._put(backend, pk, vec)
                         self._versions[pk] = at
                         added += 1
-            self._versions = {pk: at for pk, at in self._versions.items() if at >= since}
+            if reconcile:
+                self._versions = {pk: at for pk, at in self._versions.items() if at >= since}
+                self._last_reconcile = now_mono
             self._synced_from = started
             self._last_sync = now_mono
             return added
@@ -284,6 +304,12 @@ class VectorIndex:
         self.sync()
         with self._lock:
             return self._ensure().search(vector, k)
+
+    def search_scored(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """(case id, approximate cosine) of the k nearest; int8 quantisation reads up to about 0.03 low."""
+        self.sync()
+        with self._lock:
+            return self._ensure().search_scored(vector, k)
 
     def stats(self) -> dict[str, int]:
         with self._lock:
