@@ -23,9 +23,14 @@ from qingfeng.core.errors import NotFound, PermissionDenied, ValidationFailed
 from qingfeng.intake.services import case_register
 from qingfeng.offices.models import Office
 from qingfeng.offices.selectors import office_is_in_subtree
+from qingfeng.protection.selectors import HANDLING_ROLES
 from qingfeng.protection.services import audit_record
+from qingfeng.repeats.check import audit_identity_probe, candidate_payload, repeat_check
 
 REGISTER_ROLES = (Role.INTAKE_CLERK, Role.PETITION_HEAD)
+# A repeat check probes by the reporter's phone and ID number, so only the roles that may see
+# reporters' identities run it: those who register reports and those who handle cases.
+REPEAT_CHECK_ROLES = tuple(HANDLING_ROLES)
 
 
 def _office_of(request: Request) -> Office:
@@ -91,8 +96,38 @@ class CaseListCreateApi(APIView):
             raise PermissionDenied(_("Only intake clerks and petition office heads register reports."))
         ser = s.RegistrationSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
-        case = case_register(data=ser.to_input(), office=office, actor=request.user)  # type: ignore[arg-type]
-        return Response(s.CaseCreatedSerializer(case).data, status=status.HTTP_201_CREATED)
+        data = ser.to_input()
+        case = case_register(data=data, office=office, actor=request.user)  # type: ignore[arg-type]
+        # No embedding here (registration throughput): the vector is used if this process has it
+        # cached (a repeat check just before, or the eager embedding task after commit).
+        found = repeat_check(data=data, viewer_office=office, exclude_case_id=case.pk, embed=False)
+        context = {"repeat_candidates": [candidate_payload(c) for c in found]}
+        return Response(s.CaseCreatedSerializer(case, context=context).data, status=status.HTTP_201_CREATED)
+
+
+class RepeatCheckApi(APIView):
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        request=s.RegistrationSerializer,
+        responses={200: s.RepeatCheckSerializer},
+        summary="Find earlier cases about the same matter as a report, without registering it",
+        description=(
+            "Takes the same JSON as registration and returns the earlier cases your office can see, "
+            "ranked, with the reasons they matched and how each ended. Another office's case found "
+            "through the reporter's own phone or ID number is given by number and holding office only."
+        ),
+    )
+    def post(self, request: Request) -> Response:
+        office = _office_of(request)
+        if not request.user.has_role(*REPEAT_CHECK_ROLES):  # type: ignore[union-attr]
+            raise PermissionDenied(_("Only staff who register or handle reports can check for repeats."))
+        ser = s.RegistrationSerializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        data = ser.to_input()
+        found = repeat_check(data=data, viewer_office=office)
+        audit_identity_probe(actor=request.user, data=data, found=found, channel="api")
+        return Response(s.RepeatCheckSerializer({"candidates": [candidate_payload(c) for c in found]}).data)
 
 
 class CaseDetailApi(APIView):

@@ -201,6 +201,62 @@ class CaseListSerializer(serializers.ModelSerializer):
         ]
 
 
+# --- repeat detection ------------------------------------------------------------------------
+
+
+class RepeatStateSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Status.choices)
+    label = serializers.CharField()  # type: ignore[assignment]
+
+
+class RepeatDisposalSerializer(serializers.Serializer):
+    way = serializers.ChoiceField(choices=DisposalWay.choices)
+    label = serializers.CharField()  # type: ignore[assignment]
+
+
+class RepeatOutcomeSerializer(serializers.Serializer):
+    inquiry_outcome = serializers.CharField(help_text=_("Outcome of a preliminary inquiry, if any."))
+    substantiation = serializers.CharField(help_text=_("Substantiation of a concluded case, if any."))
+    label = serializers.CharField(help_text=_("The substantiation or inquiry outcome, in words."))  # type: ignore[assignment]
+    conclusion = serializers.CharField()
+
+
+class RepeatReturnVisitSerializer(serializers.Serializer):
+    problem_solved = serializers.BooleanField(allow_null=True)
+    satisfaction = serializers.IntegerField(allow_null=True, min_value=1, max_value=5)
+
+
+class RepeatCandidateSerializer(serializers.Serializer):
+    """An earlier case that may be about the same matter (qingfeng.repeats.check.candidate_payload).
+
+    A `restricted` candidate is another office's case found through the reporter's own phone or
+    ID number: only its number and holding office are given, every other detail is null.
+    """
+
+    case_number = serializers.CharField()
+    holding_office = serializers.CharField(help_text=_("Name of the office holding the earlier case."))
+    restricted = serializers.BooleanField()
+    score = serializers.FloatField(min_value=0, max_value=1)
+    flag = serializers.BooleanField(help_text=_("Same matter: treat the new report as a repeat of this case."))
+    reasons = serializers.ListField(child=serializers.CharField(), help_text=_("Why it matched, in words."))
+    signals = serializers.ListField(
+        child=serializers.CharField(), help_text=_("Codes of the matching signals, e.g. same_phone, similar_text.")
+    )
+    external_id = serializers.CharField(allow_null=True)
+    title = serializers.CharField(allow_null=True)
+    received_at = serializers.DateTimeField(allow_null=True)
+    state = RepeatStateSerializer(allow_null=True)
+    disposal = RepeatDisposalSerializer(allow_null=True)
+    outcome = RepeatOutcomeSerializer(allow_null=True)
+    return_visit = RepeatReturnVisitSerializer(allow_null=True)
+    text_similarity = serializers.FloatField(allow_null=True, help_text=_("Character-bigram Jaccard, 0 to 1."))
+    semantic_similarity = serializers.FloatField(allow_null=True, help_text=_("Cosine of the text embeddings."))
+
+
+class RepeatCheckSerializer(serializers.Serializer):
+    candidates = RepeatCandidateSerializer(many=True)
+
+
 class CaseCreatedSerializer(serializers.ModelSerializer):
     """What registration answers: enough to confirm and follow the case, without identity.
 
@@ -211,6 +267,9 @@ class CaseCreatedSerializer(serializers.ModelSerializer):
     holding_office = serializers.CharField(source="holding_office.code")
     categories = serializers.SlugRelatedField(slug_field="code", many=True, read_only=True)  # type: ignore[var-annotated]
     url = serializers.SerializerMethodField()
+    repeat_candidates = serializers.SerializerMethodField(
+        help_text=_("Earlier cases about the same matter (as POST /api/v1/repeat-check/ answers), best first.")
+    )
 
     class Meta:
         model = Case
@@ -227,10 +286,16 @@ class CaseCreatedSerializer(serializers.ModelSerializer):
             "next_due",
             "next_due_kind",
             "url",
+            "repeat_candidates",
         ]
 
     def get_url(self, obj: Case) -> str:
         return f"/api/v1/cases/{obj.number}/"
+
+    @extend_schema_field(RepeatCandidateSerializer(many=True))
+    def get_repeat_candidates(self, obj: Case) -> Any:
+        """The candidates the view found (context "repeat_candidates": payload dicts)."""
+        return RepeatCandidateSerializer(self.context.get("repeat_candidates", []), many=True).data
 
 
 class DeadlineSerializer(serializers.Serializer):

@@ -72,7 +72,7 @@ def embed_text(text: str) -> np.ndarray | None:
     model = _model()
     if model is None or not text:
         return None
-    key = hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+    key = _key(text)
     with _lock:
         hit = _cache.get(key)
         if hit is not None:
@@ -88,6 +88,47 @@ def embed_text(text: str) -> np.ndarray | None:
 
 def embed_case(title: str, description: str) -> np.ndarray | None:
     return embed_text(embedding_text(title, description))
+
+
+def _key(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+
+
+def cached_vector(text: str) -> np.ndarray | None:
+    """The vector of an already-cut text if this process embedded it recently; never computes one.
+
+    Registration uses it to store the vector a clerk's repeat check just computed, without
+    putting the model's cost inside the registration transaction.
+    """
+    if not text or _model() is None:
+        return None
+    key = _key(text)
+    with _lock:
+        hit = _cache.get(key)
+        if hit is not None:
+            _cache.move_to_end(key)
+        return hit
+
+
+def cached_case_vector(title: str, description: str) -> np.ndarray | None:
+    return cached_vector(embedding_text(title, description))
+
+
+def clear_cache() -> None:
+    with _lock:
+        _cache.clear()
+
+
+def remember(text: str, vector: np.ndarray) -> None:
+    """Put a vector computed elsewhere (a batch) in the cache, as if `embed_text` had computed it."""
+    if not text:
+        return
+    key = _key(text)
+    with _lock:
+        _cache[key] = np.asarray(vector, dtype=np.float32)
+        _cache.move_to_end(key)
+        if len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
 
 
 def embed_many(texts: list[str]) -> np.ndarray | None:

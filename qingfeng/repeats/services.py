@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -56,8 +57,17 @@ def reporter_person_key(*, keys: Iterable[str]) -> int | None:
 
 
 def _reporter_hashes(case: Case) -> ReporterHashes:
-    row = Reporter.objects.filter(case=case).values("name_hash", "phone_hash", "phone2_hash", "id_number_hash").first()
-    return stored_reporter_hashes(**row) if row else ReporterHashes()
+    # Registration has just created the reporter, so it is usually cached on the case.
+    try:
+        rep = case.reporter
+    except Reporter.DoesNotExist:
+        return ReporterHashes()
+    return stored_reporter_hashes(
+        name_hash=rep.name_hash,
+        phone_hash=rep.phone_hash,
+        phone2_hash=rep.phone2_hash,
+        id_number_hash=rep.id_number_hash,
+    )
 
 
 def _fill_party_keys(case: Case) -> None:
@@ -73,11 +83,16 @@ def _fill_party_keys(case: Case) -> None:
 
 
 @transaction.atomic
-def repeat_index_case(*, case: Case) -> None:
+def repeat_index_case(*, case: Case, defer_embedding: bool = False) -> None:
     """Index (or re-index) one case: band rows, embedding, person cluster, party keys.
 
     Call it inside the registration transaction after the reporter and parties are saved,
     and again whenever the title, description, reporter or parties change.
+
+    With `defer_embedding` the model never runs here: the vector is stored only if this
+    process has it cached (a clerk's repeat check just computed it); otherwise it stays null
+    and `repeat_embed_missing_task` is dispatched after commit to fill it. Band, identity
+    and party signals find the case as soon as the transaction commits either way.
     """
     now = timezone.now()
     hashes = _reporter_hashes(case)
@@ -90,27 +105,103 @@ def repeat_index_case(*, case: Case) -> None:
     vector_model = doc.vector_model if doc is not None else ""
     vector = None
     if text_changed or not vector_bytes or vector_model != embedding.MODEL_NAME:
-        vector = embedding.embed_case(case.title, case.description)
+        if defer_embedding:
+            vector = embedding.cached_case_vector(case.title, case.description)
+        else:
+            vector = embedding.embed_case(case.title, case.description)
         vector_bytes = embedding.to_bytes(vector) if vector is not None else None
         vector_model = embedding.MODEL_NAME if vector is not None else ""
     if text_changed:
-        RepeatBand.objects.filter(case_id=case.pk).delete()
+        if doc is not None:
+            RepeatBand.objects.filter(case_id=case.pk).delete()
         sig = minhash.signature(shingles(case_text(case.title, case.description)))
         RepeatBand.objects.bulk_create([RepeatBand(band=b, case_id=case.pk) for b in minhash.bands(sig)])
-    RepeatDoc.objects.update_or_create(
-        case_id=case.pk,
-        defaults={
-            "reporter_key": person,
-            "region_code": case.region_code or "",
-            "text_hash": text_hash,
-            "vector": vector_bytes,
-            "vector_model": vector_model,
-            "indexed_at": now,
-        },
-    )
+    fields = {
+        "reporter_key": person,
+        "region_code": case.region_code or "",
+        "text_hash": text_hash,
+        "vector": vector_bytes,
+        "vector_model": vector_model,
+        "indexed_at": now,
+    }
+    if doc is None:
+        RepeatDoc.objects.create(case_id=case.pk, **fields)
+    else:
+        RepeatDoc.objects.filter(pk=case.pk).update(**fields)
     if vector is not None:
         case_id, vec = case.pk, vector
         transaction.on_commit(lambda: vector_index.add(case_id=case_id, vector=vec, indexed_at=now))
+    elif vector_bytes is None and embedding.available():
+        from qingfeng.core.tasks import dispatch
+        from qingfeng.repeats.tasks import repeat_embed_missing_task
+
+        dispatch(repeat_embed_missing_task, case_ids=[case.pk])
+
+
+def repeat_index_registered(case: Case) -> None:
+    """Registration hook (intake.services.REGISTRATION_HOOKS): index the new case in its transaction."""
+    repeat_index_case(case=case, defer_embedding=True)
+
+
+# How many texts one embedding call takes while filling missing vectors (the model runs the
+# texts of a call in parallel; a transaction per batch keeps each write short).
+FILL_BATCH = 32
+
+
+def repeat_fill_vectors(*, case_ids: Iterable[int] | None = None, batch_size: int = FILL_BATCH) -> int:
+    """Embed the indexed cases whose vector is still null (all of them, or only `case_ids`).
+
+    Returns how many vectors were stored. Safe to run concurrently with itself and with
+    re-indexing: a vector is written only where the row still has none and still has the
+    text hash of the text that was embedded, so a racing task or an edit of the case in the
+    meantime makes the write a no-op rather than storing a stale vector.
+    """
+    if not embedding.available():
+        return 0
+    qs = RepeatDoc.objects.filter(vector__isnull=True).order_by("pk")
+    if case_ids is not None:
+        ids = sorted(set(case_ids))
+        if not ids:
+            return 0
+        qs = qs.filter(pk__in=ids)
+    stored = 0
+    last = 0
+    while True:
+        rows = list(
+            qs.filter(pk__gt=last).values_list("pk", "text_hash", "case__title", "case__description")[:batch_size]
+        )
+        if not rows:
+            break
+        last = rows[-1][0]
+        texts = [embedding.embedding_text(title, description) for _pk, _h, title, description in rows]
+        vectors = embedding.embed_many(texts)
+        if vectors is None:
+            break
+        stored += _store_vectors(rows, texts, vectors)
+    return stored
+
+
+def _store_vectors(rows: list[tuple[int, str, str, str]], texts: list[str], vectors: Any) -> int:
+    now = timezone.now()
+    written: list[tuple[int, Any]] = []
+    with transaction.atomic():
+        for (pk, text_hash, _title, _description), vec in zip(rows, vectors, strict=True):
+            n = RepeatDoc.objects.filter(pk=pk, vector__isnull=True, text_hash=text_hash).update(
+                vector=embedding.to_bytes(vec), vector_model=embedding.MODEL_NAME, indexed_at=now
+            )
+            if n:
+                written.append((pk, vec))
+
+        def publish() -> None:
+            for pk, vec in written:
+                vector_index.add(case_id=pk, vector=vec, indexed_at=now)
+
+        transaction.on_commit(publish)
+    if len(texts) <= 8:
+        # A case registered a moment ago: its page and the registration answer will ask again.
+        for text, vec in zip(texts, vectors, strict=True):
+            embedding.remember(text, vec)
+    return len(written)
 
 
 def repeat_index_rebuild(*, batch_size: int = 256, only_missing: bool = False, progress: bool = False) -> int:

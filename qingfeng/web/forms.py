@@ -11,7 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.forms.utils import ErrorDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -212,6 +214,47 @@ class Registration:
             attachments=list(m.get("attachments") or []),
         )
 
+    def check_input(self) -> RegistrationInput | None:
+        """What a repeat check needs, read leniently from whatever is typed so far.
+
+        The check runs before the form is complete (no channel chosen yet, say), so each field
+        is cleaned on its own and an invalid or missing one is simply left out. None when
+        there is neither a title nor a description to compare.
+        """
+        title = str(_lenient(self.main, "title") or "")
+        description = str(_lenient(self.main, "description") or "")
+        if not (title.strip() or description.strip()):
+            return None
+        reporter = ReporterInput(
+            name=str(_lenient(self.reporter, "name") or ""),
+            phone=str(_lenient(self.reporter, "phone") or ""),
+            phone2=str(_lenient(self.reporter, "phone2") or ""),
+            id_number=str(_lenient(self.reporter, "id_number") or ""),
+        )
+        parties = []
+        for f in self.parties.forms:
+            name = str(_lenient(f, "name") or "")
+            if name.strip() and not _lenient(f, "DELETE"):
+                kind = str(_lenient(f, "kind") or PartyKind.PERSON)
+                parties.append(PartyInput(name=name, kind=kind, unit=str(_lenient(f, "unit") or "")))
+        return RegistrationInput(
+            channel="",
+            title=title,
+            description=description,
+            region_code=str(_lenient(self.main, "region_code") or ""),
+            reporter=reporter,
+            parties=parties,
+        )
+
+    def quiet(self) -> None:
+        """Show the typed values without "required" errors: a repeat check is not a registration attempt."""
+        # Django validates a bound form when its errors are first read; presetting the error
+        # caches to empty keeps the values shown and the form unvalidated.
+        for form in (self.main, self.reporter, *self.parties.forms):
+            setattr(form, "_errors", ErrorDict())  # noqa: B010
+        setattr(self.parties, "_errors", [ErrorDict() for _form in self.parties.forms])  # noqa: B010
+        setattr(self.parties, "_non_form_errors", self.parties.error_class())  # noqa: B010
+
     def has_files(self) -> bool:
         return bool(self.main.files and self.main.files.getlist("attachments"))
 
@@ -238,3 +281,15 @@ class Registration:
         if key in ("non_field_errors", "__all__"):
             return self.main, None
         return self.main, key
+
+
+def _lenient(form: forms.Form, name: str) -> Any:
+    """One field of a bound form, cleaned on its own; None if it is missing or invalid."""
+    field = form.fields.get(name)
+    if field is None:
+        return None
+    raw = field.widget.value_from_datadict(form.data, form.files, form.add_prefix(name))
+    try:
+        return field.clean(raw)
+    except ValidationError:
+        return None

@@ -22,11 +22,13 @@ from qingfeng.cases.workflow import Action
 from qingfeng.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from qingfeng.protection.selectors import can_request_identity, can_see_identity, pending_request
 from qingfeng.protection.services import audit_identity_view, audit_record
+from qingfeng.repeats.check import LINKABLE_STATES, earlier_reports
 from qingfeng.web import exports
 from qingfeng.web.action_forms import ACTION_FORMS, WEIGHTY_ACTIONS, ActionForm
 from qingfeng.web.filters import SORTABLE, CaseFilterForm
 from qingfeng.web.selectors import deadline_rows, region_label
 from qingfeng.web.views.common import is_htmx, office_required, staff_user, template_exists, visible_case
+from qingfeng.web.views.register import repeat_rows
 
 PAGE_SIZE = 25
 SUPERVISION_CASE_PANEL = "supervision/_case_panel.html"
@@ -156,6 +158,11 @@ def render_case(
     show_identity = reporter is not None and can_see_identity(user, case)
     if show_identity and reporter is not None and (not reporter.is_anonymous or reporter.phone):
         audit_identity_view(actor=user, case=case, channel="web")
+    actions = _action_forms(case, user, failed)
+    repeats: dict[str, Any] = {"checked": False, "rows": []}
+    if case.status in LINKABLE_STATES:
+        # Not yet decided: offer the earlier reports of the same matter, one click to link.
+        repeats = {"checked": True, "rows": repeat_rows(earlier_reports(case=case, viewer_office=user.office))}
     context = {
         "case": case,
         "reporter": reporter,
@@ -169,7 +176,9 @@ def render_case(
         "region_name": region_label(case.region_code),
         "timeline": list(case_timeline(case)),
         "deadlines": deadline_rows(case, today),
-        "actions": _action_forms(case, user, failed),
+        "actions": actions,
+        "repeats": repeats,
+        "can_link_repeat": any(a["action"] == Action.MARK_REPEAT for a in actions),
         "held_here": case.holding_office_id == user.office_id,
         "action_error": error,
         "supervision_panel": template_exists(SUPERVISION_CASE_PANEL),

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from qingfeng.repeats import embedding
-from qingfeng.repeats.services import repeat_index_rebuild
+from qingfeng.repeats.services import repeat_fill_vectors, repeat_index_rebuild
 from qingfeng.repeats.vectors import vector_index
 
 
@@ -16,7 +16,13 @@ class Command(BaseCommand):
     help = "Re-index every case for repeat detection (or only the missing ones), then rebuild the vector index."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--missing", action="store_true", help="only cases that are not indexed yet (resume)")
+        parser.add_argument(
+            "--missing",
+            "--only-missing",
+            action="store_true",
+            help="only cases that are not indexed yet, and vectors still missing (resume, or catch up on "
+            "embeddings deferred at registration)",
+        )
         parser.add_argument("--batch-size", type=int, default=256)
         parser.add_argument(
             "--snapshot",
@@ -32,8 +38,11 @@ class Command(BaseCommand):
         done = repeat_index_rebuild(
             batch_size=opts["batch_size"], only_missing=opts["missing"], progress=opts["verbosity"] > 1
         )
+        filled = repeat_fill_vectors() if opts["missing"] else 0
         vectors = vector_index.build()
-        self.stdout.write(f"Indexed {done} cases; {vectors} vectors in the vector index.")
+        self.stdout.write(
+            f"Indexed {done} cases; filled {filled} missing vectors; {vectors} vectors in the vector index."
+        )
         if opts["snapshot"] is not None:
             path = vector_index.save_snapshot(Path(opts["snapshot"]) if opts["snapshot"] else None)
             if path:
