@@ -78,9 +78,8 @@ def embed_text(text: str) -> np.ndarray | None:
         return None
     key = _key(text)
     with _lock:
-        hit = _cache.get(key)
+        hit = _cache_get(key)
         if hit is not None:
-            _cache.move_to_end(key)
             return hit
         # The C engine is not documented as re-entrant: one call at a time per process.
         vec = np.asarray(model.query(text), dtype=np.float32)
@@ -88,6 +87,14 @@ def embed_text(text: str) -> np.ndarray | None:
         if len(_cache) > _CACHE_SIZE:
             _cache.popitem(last=False)
     return vec
+
+
+def _cache_get(key: str) -> np.ndarray | None:
+    """A cached vector, refreshed as recently used (call with _lock held)."""
+    hit = _cache.get(key)
+    if hit is not None:
+        _cache.move_to_end(key)
+    return hit
 
 
 def embed_case(title: str, description: str) -> np.ndarray | None:
@@ -106,12 +113,8 @@ def cached_vector(text: str) -> np.ndarray | None:
     """
     if not text or _model() is None:
         return None
-    key = _key(text)
     with _lock:
-        hit = _cache.get(key)
-        if hit is not None:
-            _cache.move_to_end(key)
-        return hit
+        return _cache_get(_key(text))
 
 
 def cached_case_vector(title: str, description: str) -> np.ndarray | None:
