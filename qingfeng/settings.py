@@ -264,6 +264,8 @@ CELERY_BEAT_SCHEDULE = {
 # 43 ms at 64, 83 ms at 128 on one core). With the title term, 64 scored better than 128 on the
 # message board's held-out pairs (benchmarks/repeats.py); changing it re-embeds on
 # `rebuild_repeat_index`.
+# Overrides of qingfeng.repeats.scoring.DEFAULTS (the flag thresholds), e.g. {"COS_FLAG": 0.95}.
+REPEATS_THRESHOLDS: dict[str, float] = {}
 REPEATS_EMBED_CHARS = int(os.environ.get("QINGFENG_REPEATS_EMBED_CHARS", "64"))
 # Threads per process for the embedding model. One: a web server runs several worker processes,
 # and two threads each only trade the same CPU for spinning (measured: 4 workers x 2 threads cost

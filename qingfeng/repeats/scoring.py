@@ -60,9 +60,25 @@ def title_text(title: str, description: str) -> str:
     return title or (description or "").strip()[:TITLE_STAND_IN_CHARS]
 
 
+_merged: tuple[object, dict[str, float]] | None = None
+_NO_OVERRIDES: Mapping[str, float] = {}
+
+
+def thresholds() -> dict[str, float]:
+    """DEFAULTS with the REPEATS_THRESHOLDS overrides applied.
+
+    Merged once per overrides object: a lookup judges dozens of candidates, and reading
+    Django's settings for each threshold of each cost more than the judging itself.
+    """
+    global _merged
+    overrides: Mapping[str, float] = getattr(settings, "REPEATS_THRESHOLDS", None) or _NO_OVERRIDES
+    if _merged is None or _merged[0] is not overrides:
+        _merged = (overrides, {k: float(overrides.get(k, v)) for k, v in DEFAULTS.items()})
+    return _merged[1]
+
+
 def threshold(name: str) -> float:
-    overrides: Mapping[str, float] = getattr(settings, "REPEATS_THRESHOLDS", {})
-    return float(overrides.get(name, DEFAULTS[name]))
+    return thresholds()[name]
 
 
 @dataclass
@@ -185,8 +201,8 @@ def _ramp(x: float, lo: float, thr: float, top: float = 1.0) -> float:
     return min(1.0, 0.5 + 0.5 * (x - thr) / max(1e-9, top - thr))
 
 
-def semantic_percent(cosine: float) -> int:
-    floor = threshold("COS_FLOOR")
+def semantic_percent(cosine: float, floor: float | None = None) -> int:
+    floor = threshold("COS_FLOOR") if floor is None else floor
     return round(100 * max(0.0, min(1.0, (cosine - floor) / (1.0 - floor))))
 
 
@@ -199,15 +215,16 @@ class Verdict:
 
 
 def judge(s: Signals) -> Verdict:
+    th = thresholds()
     linked = s.reporter_match or s.party_match
-    cos_thr = threshold("COS_FLAG_LINKED" if linked else "COS_FLAG")
-    jac_thr = threshold("JAC_FLAG_LINKED" if linked else "JAC_FLAG")
-    text_ev = _ramp(s.jaccard, threshold("JAC_FLOOR"), jac_thr)
+    cos_thr = th["COS_FLAG_LINKED" if linked else "COS_FLAG"]
+    jac_thr = th["JAC_FLAG_LINKED" if linked else "JAC_FLAG"]
+    text_ev = _ramp(s.jaccard, th["JAC_FLOOR"], jac_thr)
     semantic_ev = 0.0
     if s.cosine is not None:
-        weight = threshold("TITLE_WEIGHT")
+        weight = th["TITLE_WEIGHT"]
         semantic = s.cosine + (weight * s.title_jaccard if linked else 0.0)
-        semantic_ev = _ramp(semantic, threshold("COS_FLOOR"), cos_thr, top=max(1.0 + weight, cos_thr + 0.01))
+        semantic_ev = _ramp(semantic, th["COS_FLOOR"], cos_thr, top=max(1.0 + weight, cos_thr + 0.01))
         text_ev = max(text_ev, semantic_ev)
     flag = text_ev >= 0.5
     # Without matching text, who and whom still say something: listed, never flagged.
@@ -250,7 +267,7 @@ def judge(s: Signals) -> Verdict:
     elif s.title_jaccard >= 0.5:
         add("similar_title", f"title {round(100 * s.title_jaccard)}% similar")
     if s.cosine is not None and semantic_ev >= 0.25:
-        add("similar_meaning", f"meaning {semantic_percent(s.cosine)}% similar")
+        add("similar_meaning", f"meaning {semantic_percent(s.cosine, th['COS_FLOOR'])}% similar")
     if s.same_region:
         add("same_place", "same place")
     elif s.same_county:
