@@ -45,32 +45,14 @@ SETTINGS = "qingfeng.settings"
 WARM_UP = 5  # untimed requests per endpoint first: connections, caches and the database's buffers
 PY = sys.executable
 
-
-def pct(samples: list[float], p: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def manage(env: dict[str, str], *args: str) -> None:
-    subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=env, check=True)
+from _common import ensure_database, free_port, manage, pct  # noqa: E402
 
 
 class Server:
     """gunicorn as production runs it, on a free loopback port."""
 
     def __init__(self, env: dict[str, str], workers: int) -> None:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = int(s.getsockname()[1])
+        self.port = free_port()
         gunicorn = str(Path(PY).parent / "gunicorn")
         self.proc = subprocess.Popen(
             [gunicorn, "qingfeng.wsgi", "-w", str(workers), "-b", f"127.0.0.1:{self.port}", "--log-level", "warning"],

@@ -39,6 +39,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PY = sys.executable
+
+from _common import free_port, pct  # noqa: E402
+
 SETTINGS = "qingfeng.portal.bench_settings"
 ENDPOINT = "/api/v1/portal/reports/"
 
@@ -56,17 +59,6 @@ SENTENCES = [
 ]
 NAMES = ["王某某", "李某某", "张某某", "刘某某", "陈某某", "杨某某", "赵某某", "黄某某"]
 TOWNS = ["城关镇", "新华镇", "东风乡", "红旗镇", "和平乡", "建设镇"]
-
-
-def pct(samples: list[float], p: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def recreate_database(url: str) -> None:
