@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,3 +38,34 @@ def ensure_database(url: str) -> None:
 
 def manage(env: dict[str, str], *args: str) -> None:
     subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=env, check=True)
+
+
+class Server:
+    """gunicorn as production runs it (DEBUG off from `env`), on a free loopback port."""
+
+    def __init__(self, env: dict[str, str], workers: int, worker_class: str = "sync", threads: int = 1) -> None:
+        self.port = free_port()
+        gunicorn = str(Path(PY).parent / "gunicorn")
+        cmd = [gunicorn, "qingfeng.wsgi", "-w", str(workers), "-k", worker_class, "--threads", str(threads)]
+        cmd += ["-b", f"127.0.0.1:{self.port}", "--log-level", "warning"]
+        if os.environ.get("BENCH_ACCESS_LOG"):
+            cmd += ["--access-logfile", "-"]
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return
+            except OSError:
+                time.sleep(0.3)
+        self.stop()
+        raise SystemExit("gunicorn did not start")
+
+    def worker_pids(self) -> list[int]:
+        children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children")
+        return [int(p) for p in children.read_text().split()] if children.exists() else []
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(timeout=30)

@@ -27,8 +27,6 @@ import calendar
 import http.client
 import json
 import os
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -45,33 +43,7 @@ SETTINGS = "qingfeng.settings"
 WARM_UP = 5  # untimed requests per endpoint first: connections, caches and the database's buffers
 PY = sys.executable
 
-from _common import ensure_database, free_port, manage, pct  # noqa: E402
-
-
-class Server:
-    """gunicorn as production runs it, on a free loopback port."""
-
-    def __init__(self, env: dict[str, str], workers: int) -> None:
-        self.port = free_port()
-        gunicorn = str(Path(PY).parent / "gunicorn")
-        self.proc = subprocess.Popen(
-            [gunicorn, "qingfeng.wsgi", "-w", str(workers), "-b", f"127.0.0.1:{self.port}", "--log-level", "warning"],
-            cwd=ROOT,
-            env=env,
-            start_new_session=True,
-        )
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return
-            except OSError:
-                time.sleep(0.3)
-        raise SystemExit("server did not start")
-
-    def stop(self) -> None:
-        os.killpg(self.proc.pid, signal.SIGTERM)
-        self.proc.wait(timeout=30)
+from _common import Server, ensure_database, manage, pct  # noqa: E402
 
 
 def setup(url: str) -> dict[str, str]:

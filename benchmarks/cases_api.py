@@ -30,7 +30,6 @@ import http.client
 import json
 import os
 import random
-import signal
 import socket
 import subprocess
 import sys
@@ -42,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PY = sys.executable
 
-from _common import ensure_database, free_port, manage, pct  # noqa: E402
+from _common import Server, ensure_database, manage, pct  # noqa: E402
 
 
 def setup_django(env: dict[str, str]) -> None:
@@ -133,48 +132,6 @@ def clerks(n: int) -> list[tuple[str, str]]:
         )
         out.append((Token.objects.get_or_create(user=user)[0].key, office.code))
     return out
-
-
-class Server:
-    def __init__(self, env: dict[str, str], workers: int, worker_class: str = "sync", threads: int = 1) -> None:
-        self.port = free_port()
-        self.proc = subprocess.Popen(
-            [
-                str(Path(PY).parent / "gunicorn"),
-                "qingfeng.wsgi",
-                "-w",
-                str(workers),
-                "-k",
-                worker_class,
-                "--threads",
-                str(threads),
-                "-b",
-                f"127.0.0.1:{self.port}",
-                "--log-level",
-                "warning",
-                "--access-logfile",
-                "-" if os.environ.get("BENCH_ACCESS_LOG") else "/dev/null",
-            ],
-            cwd=ROOT,
-            env=env,
-            start_new_session=True,
-        )
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return
-            except OSError:
-                time.sleep(0.3)
-        raise SystemExit("server did not start")
-
-    def worker_pids(self) -> list[int]:
-        children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children")
-        return [int(p) for p in children.read_text().split()] if children.exists() else []
-
-    def stop(self) -> None:
-        os.killpg(self.proc.pid, signal.SIGTERM)
-        self.proc.wait(timeout=30)
 
 
 def cpu_seconds(pids: list[int]) -> dict[int, float]:

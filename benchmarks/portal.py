@@ -26,8 +26,6 @@ import http.client
 import json
 import os
 import random
-import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -40,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PY = sys.executable
 
-from _common import free_port, pct  # noqa: E402
+from _common import Server, pct  # noqa: E402
 
 SETTINGS = "qingfeng.portal.bench_settings"
 ENDPOINT = "/api/v1/portal/reports/"
@@ -109,28 +107,6 @@ def report_body(rng: random.Random, places: list[tuple[str, str]], text_bytes: i
         "party_post": "党委书记",
         "party_unit": f"{county}{fills['town']}党委",
     }
-
-
-class Server:
-    def __init__(self, env: dict[str, str], workers: int) -> None:
-        self.port = free_port()
-        gunicorn = str(Path(PY).parent / "gunicorn")
-        cmd = [gunicorn, "qingfeng.wsgi", "-w", str(workers), "-b", f"127.0.0.1:{self.port}", "--log-level", "warning"]
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return
-            except OSError:
-                time.sleep(0.3)
-        self.stop()
-        raise SystemExit("gunicorn did not start")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            self.proc.wait(timeout=30)
 
 
 def post(conn: http.client.HTTPConnection, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
