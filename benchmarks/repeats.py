@@ -419,6 +419,7 @@ def tune(res_p: dict[str, Any] | None, res_m: dict[str, Any], messages: list[dic
     from qingfeng.repeats import scoring
 
     def f1_paraphrase(th: dict[str, float]) -> float:
+        assert res_p is not None
         tp = fp = fn = 0
         with override_settings(REPEATS_THRESHOLDS=th):
             for name in ("lcqmc", "bq"):
