@@ -14,13 +14,15 @@ import contextlib
 import functools
 import hashlib
 import logging
+import os
+import zlib
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from django.db import connection, models, transaction
+from django.db import connection, connections, models, transaction
 from django.db.models import Min, Q
 
 from qingfeng.analytics import models as m
@@ -401,17 +403,23 @@ def _first_per_case(rows: Iterable[tuple[int, Any]]) -> dict[int, Any]:
 
 
 def iter_facts(
-    *, ids: Sequence[int] | None = None, chunk_size: int = 20000, chains: Chains | None = None
+    *,
+    ids: Sequence[int] | None = None,
+    chunk_size: int = 20000,
+    chains: Chains | None = None,
+    id_range: tuple[int, int] | None = None,
 ) -> Iterable[tuple[CaseFacts, tuple[str, str, str]]]:
-    """Facts of every case (or of `ids`), with the reporter's hashes, a chunk of cases at a time."""
+    """Facts of every case (or of `ids`, or of ids in [lo, hi)), with the reporter's hashes, a chunk at a time."""
     chains = chains or Chains.everything()
     chain_cache: dict[int, tuple[Node, ...]] = {}
     through_cat = Case.categories.through
     through_tag = Case.tags.through
-    last_id, pos = 0, 0
+    last_id, pos = (id_range[0] - 1, 0) if id_range else (0, 0)
     while True:
         if ids is None:
             qs = Case.objects.filter(id__gt=last_id).order_by("id")
+            if id_range:
+                qs = qs.filter(id__lt=id_range[1])
             rows = list(qs.values_list("id", *STATE_FIELDS)[:chunk_size])
             if not rows:
                 break
@@ -471,11 +479,30 @@ def iter_facts(
             yield facts, reporters.get(cid, ("", "", ""))
 
 
-def compute_counts(*, chunk_size: int = 20000, progress: Callable[[int], None] | None = None) -> Counter[Key]:
-    """Every count, from the cases and their events (what rebuild_counts writes)."""
+def compute_counts(
+    *, chunk_size: int = 20000, progress: Callable[[int], None] | None = None, workers: int = 1
+) -> Counter[Key]:
+    """Every count, from the cases and their events (what rebuild_counts writes).
+
+    With `workers` > 1 (PostgreSQL, outside a transaction's uncommitted writes) the cases are
+    split into id ranges summed by forked processes on connections of their own, and the
+    persons, gathered from all ranges, are split the same way by key: the sum is the same.
+    """
+    if workers > 1 and can_fork_workers():
+        return _compute_counts_forked(chunk_size=chunk_size, progress=progress, workers=workers)
+    total, persons = _sum_range(None, chunk_size, progress)
+    for cases in persons.values():
+        _add(total, person_contributions(cases))
+    return Counter({k: v for k, v in total.items() if v})
+
+
+def _sum_range(
+    id_range: tuple[int, int] | None, chunk_size: int, progress: Callable[[int], None] | None
+) -> tuple[dict[Key, int], dict[str, list[PersonCase]]]:
+    """Case buckets of the range, and its persons' cases by person (their buckets need all of them)."""
     total: dict[Key, int] = {}
     persons: dict[str, list[PersonCase]] = defaultdict(list)
-    for done, (facts, rep) in enumerate(iter_facts(chunk_size=chunk_size), start=1):
+    for done, (facts, rep) in enumerate(iter_facts(chunk_size=chunk_size, id_range=id_range), start=1):
         add_contributions(facts, total)
         state = facts.state
         cid = facts.case_id
@@ -489,8 +516,80 @@ def compute_counts(*, chunk_size: int = 20000, progress: Callable[[int], None] |
             persons[key].append(pc)
         if progress and done % chunk_size == 0:
             progress(done)
-    for cases in persons.values():
-        _add(total, person_contributions(cases))
+    return total, dict(persons)
+
+
+def can_fork_workers() -> bool:
+    # Forked children read on connections of their own, so they see committed rows only.
+    return connection.vendor == "postgresql" and not connection.in_atomic_block and hasattr(os, "fork")
+
+
+# What forked children read: set by the parent just before it forks (inherited, never pickled).
+_FORK_INPUT: dict[str, Any] = {}
+_INHERITED: list[Any] = []
+
+
+def _detach_inherited_connections() -> None:
+    """Pool initializer: open fresh connections in the child and never touch the parent's.
+
+    Closing an inherited connection would end the parent's session (and its transaction and
+    table locks) on the shared socket; keeping a reference stops it being finalised, and the
+    child leaves with os._exit.
+    """
+    for conn in connections.all(initialized_only=True):
+        _INHERITED.append(conn.connection)
+        conn.connection = None
+        conn.in_atomic_block = False
+        conn.savepoint_ids = []
+        conn.atomic_blocks = []
+        conn.needs_rollback = False
+
+
+def _range_worker(id_range: tuple[int, int]) -> tuple[dict[Key, int], dict[str, list[PersonCase]]]:
+    return _sum_range(id_range, _FORK_INPUT["chunk_size"], None)
+
+
+def _person_worker(part: int) -> dict[Key, int]:
+    total: dict[Key, int] = {}
+    parts = _FORK_INPUT["parts"]
+    for key, cases in _FORK_INPUT["persons"].items():
+        if zlib.crc32(key.encode()) % parts == part:
+            _add(total, person_contributions(cases))
+    return total
+
+
+def _compute_counts_forked(*, chunk_size: int, progress: Callable[[int], None] | None, workers: int) -> Counter[Key]:
+    import multiprocessing
+
+    agg = Case.objects.aggregate(lo=Min("id"), hi=models.Max("id"))
+    if agg["lo"] is None:
+        return Counter()
+    lo, hi = agg["lo"], agg["hi"] + 1
+    # More ranges than workers, so one slow range does not leave a core idle at the end.
+    n_ranges = workers * 4
+    step = max(1, -(-(hi - lo) // n_ranges))
+    ranges = [(a, min(hi, a + step)) for a in range(lo, hi, step)]
+    ctx = multiprocessing.get_context("fork")
+    total: dict[Key, int] = {}
+    persons: dict[str, list[PersonCase]] = defaultdict(list)
+    _FORK_INPUT.clear()
+    _FORK_INPUT["chunk_size"] = chunk_size
+    try:
+        done = 0
+        with ctx.Pool(workers, initializer=_detach_inherited_connections) as pool:
+            for (a, b), (part_total, part_persons) in zip(ranges, pool.imap(_range_worker, ranges), strict=True):
+                _add(total, part_total)
+                for key, cases in part_persons.items():
+                    persons[key].extend(cases)
+                done += b - a
+                if progress:
+                    progress(min(done, hi - lo))
+        _FORK_INPUT.update(persons=persons, parts=workers)
+        with ctx.Pool(workers, initializer=_detach_inherited_connections) as pool:
+            for part_total in pool.imap_unordered(_person_worker, range(workers)):
+                _add(total, part_total)
+    finally:
+        _FORK_INPUT.clear()
     return Counter({k: v for k, v in total.items() if v})
 
 
@@ -518,32 +617,46 @@ def _write_table(model: type[models.Model], cols: Sequence[str], rows: list[tupl
                 )
 
 
-def rebuild_counts(*, progress: Callable[[int], None] | None = None) -> dict[str, int]:
+def rebuild_counts(*, progress: Callable[[int], None] | None = None, workers: int = 1) -> dict[str, int]:
     """Replace every count table with counts recomputed from the cases and events. Returns rows per table.
 
     On PostgreSQL the tables are locked first, so events that arrive meanwhile wait and then
-    apply their change on top of the rebuilt counts.
+    apply their change on top of the rebuilt counts. With `workers` > 1 (PostgreSQL, not inside
+    a caller's transaction, whose uncommitted rows other connections cannot see) the sum is
+    spread over that many forked processes while the lock is held.
     """
+    forked = workers > 1 and can_fork_workers()
     with transaction.atomic():
+        _lock_tables()
+        if forked:
+            counts = _compute_counts_forked(chunk_size=20000, progress=progress, workers=workers)
+        else:
+            counts = compute_counts(progress=progress)
+        return _replace_tables(counts)
+
+
+def _lock_tables() -> None:
+    if connection.vendor == "postgresql":
+        names = ", ".join(connection.ops.quote_name(model._meta.db_table) for model, _ in TABLES.values())
+        with connection.cursor() as cursor:
+            # Deferred foreign-key checks of rows written earlier in this transaction would block TRUNCATE.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute(f"LOCK TABLE {names} IN SHARE ROW EXCLUSIVE MODE")
+
+
+def _replace_tables(counts: Counter[Key]) -> dict[str, int]:
+    grouped: dict[str, list[tuple[object, ...]]] = defaultdict(list)
+    for (table, key), n in counts.items():
+        grouped[table].append((*key, n))
+    written = {}
+    for table, (model, cols) in TABLES.items():
         if connection.vendor == "postgresql":
-            names = ", ".join(connection.ops.quote_name(model._meta.db_table) for model, _ in TABLES.values())
-            with connection.cursor() as cursor:
-                # Deferred foreign-key checks of rows written earlier in this transaction would block TRUNCATE.
-                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-                cursor.execute(f"LOCK TABLE {names} IN SHARE ROW EXCLUSIVE MODE")
-        counts = compute_counts(progress=progress)
-        grouped: dict[str, list[tuple[object, ...]]] = defaultdict(list)
-        for (table, key), n in counts.items():
-            grouped[table].append((*key, n))
-        written = {}
-        for table, (model, cols) in TABLES.items():
-            if connection.vendor == "postgresql":
-                _truncate(model)
-            else:
-                model._default_manager.all().delete()
-            rows = grouped.get(table, [])
-            _write_table(model, cols, rows)
-            written[table] = len(rows)
+            _truncate(model)
+        else:
+            model._default_manager.all().delete()
+        rows = grouped.get(table, [])
+        _write_table(model, cols, rows)
+        written[table] = len(rows)
     return written
 
 

@@ -122,6 +122,29 @@ def test_rebuild_counts_gives_exactly_the_incremental_counts(tree, register, ste
     assert "rows" in out.getvalue()
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_rebuild_counts_in_forked_workers_gives_exactly_the_incremental_counts(tree, register, step, staff):
+    from qingfeng.analytics.counting import can_fork_workers, compute_counts
+
+    assert can_fork_workers()  # the test data is committed: children can read it
+    staff("sibling")
+    _workflow(tree, register, step)
+    # More cases than id ranges, with reporters whose reports fall in different ranges.
+    for k in range(12):
+        register(
+            "county" if k % 2 else "sibling", reporter=ReporterInput(anonymous=False, name="李四", phone="13700137000")
+        )
+    incremental = stored_counts()
+    assert compute_counts(workers=3) == compute_counts() == incremental
+    out = StringIO()
+    call_command("rebuild_counts", "--workers", "2", stdout=out)
+    assert stored_counts() == incremental
+    assert "2 processes" in out.getvalue()
+    # The parent's connection still works after the children went.
+    assert DayCount.objects.exists()
+
+
 def test_the_counting_hook_adds_a_bounded_number_of_queries_to_a_registration(tree, register, step):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
