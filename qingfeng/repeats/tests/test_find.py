@@ -90,7 +90,7 @@ def test_a_name_alone_does_not_make_a_candidate(tree) -> None:
 def test_a_reworded_report_is_flagged_by_meaning(tree) -> None:
     earlier = make_case(
         tree["county"],
-        "举报张三村长私吞征地补偿款",
+        "举报某某村村主任张三私吞征地补偿款",
         "我们村去年征地的补偿款被村长张三扣下了，一分钱没给老百姓，请纪委调查。",
     )
     make_case(tree["county"], OTHER_TITLE, OTHER_BODY)

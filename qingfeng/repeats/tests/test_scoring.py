@@ -57,18 +57,28 @@ def test_the_same_reporter_restating_the_title_is_flagged_a_neighbouring_matter_
     assert "same_phone" in again.codes and "similar_meaning" in again.codes
 
 
-def test_a_shared_reporter_lowers_the_bar_for_near_identical_text_and_asks_the_title_to_agree() -> None:
+def test_a_shared_reporter_lowers_the_bar_for_near_identical_text() -> None:
     assert DEFAULTS["JAC_FLAG_LINKED"] <= DEFAULTS["JAC_FLAG"]
     near_copy = Signals(jaccard=(DEFAULTS["JAC_FLAG_LINKED"] + DEFAULTS["JAC_FLAG"]) / 2)
     assert not judge(near_copy).flag
     near_copy.same_phone = True
     assert judge(near_copy).flag
-    # Close meaning from a stranger is enough; from the same person it needs the title to agree.
-    close = Signals(cosine=DEFAULTS["COS_FLAG"] + 0.01, title_jaccard=0.0)
-    assert judge(close).flag
+
+
+def test_reworded_text_needs_its_title_to_agree_whoever_reported_it() -> None:
+    # Two strangers' complaints about two schools' holiday classes: close meaning, other subject.
+    other_school = Signals(cosine=0.966, title_jaccard=0.1)
+    assert not judge(other_school).flag
+    assert not judge(Signals(cosine=0.966, title_jaccard=0.1, same_phone=True)).flag
+    # The same matter in other words: the title agrees.
+    same_matter = Signals(cosine=0.966, title_jaccard=0.5)
+    assert judge(same_matter).flag
+    # A shared reporter does not lower the bar for text that is merely close.
+    close = Signals(cosine=0.975, title_jaccard=0.05)
+    assert not judge(close).flag
     close.same_phone = True
     assert not judge(close).flag
-    close.title_jaccard = 1.0
+    close.title_jaccard = 0.3
     assert judge(close).flag
 
 

@@ -20,8 +20,8 @@ pytestmark = pytest.mark.django_db
 
 TITLE = "反映某某村村主任张三侵占集体土地征收补偿款"
 BODY = "2023年村里土地被征收，村主任张三把补偿款截留，至今没有发给村民，村民多次找镇里反映都没有结果。"
-# The same matter in other words: almost no character bigram in common with TITLE + BODY.
-REWORDED_TITLE = "举报张三村长私吞征地补偿款"
+# The same matter in other words under the same subject: few character bigrams in common with TITLE + BODY.
+REWORDED_TITLE = "举报某某村村主任张三私吞征地补偿款"
 REWORDED_BODY = "我们村去年征地的补偿款被村长张三扣下了，一分钱没给老百姓，请纪委调查。"
 ANONYMOUS = ReporterInput(anonymous=True)
 
