@@ -18,7 +18,15 @@ from qingfeng.protection.middleware import requires_two_factor
 
 class TwoFactorTokenAuthentication(TokenAuthentication):
     def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
-        user, token = super().authenticate_credentials(key)
+        # As DRF's, but the user's office comes in the same query: every API call scopes by it.
+        model: Any = self.get_model()
+        try:
+            token = model.objects.select_related("user", "user__office").get(key=key)
+        except model.DoesNotExist:
+            raise AuthenticationFailed(_("Invalid token.")) from None
+        user = token.user
+        if not user.is_active:
+            raise AuthenticationFailed(_("User inactive or deleted."))
         if requires_two_factor(user):
             from django_otp.plugins.otp_totp.models import TOTPDevice
 

@@ -98,6 +98,20 @@ def test_token_authentication_works(tree, staff):
     assert client.get("/api/v1/cases/").status_code == 200
 
 
+def test_a_wrong_token_or_a_deactivated_users_token_is_refused_with_a_message(tree, staff):
+    user = staff("county")
+    token = Token.objects.create(user=user)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Token " + "0" * 40)
+    r = client.get("/api/v1/cases/")
+    assert r.status_code == 401 and r.json()["message"]
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    r = client.get("/api/v1/cases/")
+    assert r.status_code == 401 and r.json()["message"]
+
+
 def test_a_county_never_sees_a_siblings_cases(api, staff, register):
     mine = register("county", actor=staff("county"))
     theirs = register("sibling", actor=staff("sibling"))
