@@ -127,7 +127,36 @@ def get(conn: http.client.HTTPConnection, path: str, token: str) -> tuple[int, b
     return resp.status, resp.read()
 
 
-def bench_api(port: int, who: dict[str, dict[str, Any]], spans: dict[str, tuple[date, date]], n: int) -> list[dict]:
+# A special topic for the benchmark (defined through the service, tagged like an analyst's).
+TOPIC = {
+    "code": "bench-food-safety",
+    "name": "食品安全（基准）",
+    "keywords": ["食品", "食堂", "餐饮", "农药"],
+}
+
+
+def ensure_topic() -> tuple[str, float | None]:
+    """The benchmark topic's code, and how long tagging the existing cases took (None: it was there)."""
+    from qingfeng.accounts.models import User
+    from qingfeng.analytics.models import Topic
+    from qingfeng.analytics.topics import tag_existing, topic_save
+
+    topic = Topic.objects.filter(code=TOPIC["code"]).first()
+    if topic is not None and topic.tagged_at is not None:
+        return topic.code, None
+    actor = User.objects.get(username="bench_analyst_national")
+    t0 = time.perf_counter()
+    if topic is None:
+        topic = topic_save(actor=actor, **TOPIC)  # type: ignore[arg-type]
+    topic.refresh_from_db()
+    if topic.tagged_at is None:  # a broker took the task: tag here, as the worker would
+        tag_existing(topic.pk)
+    return topic.code, time.perf_counter() - t0
+
+
+def bench_api(
+    port: int, who: dict[str, dict[str, Any]], spans: dict[str, tuple[date, date]], n: int, topic: str | None = None
+) -> list[dict]:
     endpoints = {
         "standard statistics": "/api/v1/analytics/statistics/",
         "monthly trend": "/api/v1/analytics/trend/",
@@ -135,6 +164,9 @@ def bench_api(port: int, who: dict[str, dict[str, Any]], spans: dict[str, tuple[
         "daily series": "/api/v1/analytics/daily/",
         "dashboard page (HTML)": "/analytics/",
     }
+    if topic:
+        endpoints["topic statistics"] = f"/api/v1/analytics/topics/{topic}/statistics/"
+        endpoints["topic page (HTML)"] = f"/analytics/topics/{topic}/"
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     rows = []
     for label, user in who.items():
@@ -305,6 +337,7 @@ def main() -> int:
     ap.add_argument("--reuse", action="store_true", help="keep existing cases and counts when there are enough")
     ap.add_argument("--requests", type=int, default=60, help="timed requests per endpoint, scope and period")
     ap.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    ap.add_argument("--no-topic", action="store_true", help="skip defining and timing the benchmark special topic")
     args = ap.parse_args()
 
     ensure_database(args.database)
@@ -346,13 +379,20 @@ def main() -> int:
     if rebuilt is not None:
         print(f"rebuild_counts: {rebuilt:.0f}s")
     who = users()
+    topic, tagged = (None, None) if args.no_topic else ensure_topic()
+    if topic:
+        from qingfeng.analytics.models import TopicMatch
+
+        matched = TopicMatch.objects.filter(topic__code=topic).count()
+        took = f", tagged in {tagged:.0f}s" if tagged is not None else ""
+        print(f"special topic {topic}: {matched:,} matching cases{took}")
     spans = periods(date.today())
     for label, u in who.items():
         print(f"  {label:<9} {u['office'].code:<8} {u['office'].name}  {u['cases']:,} cases in its subtree")
 
     server = Server(env, args.workers)
     try:
-        api_rows = bench_api(server.port, who, spans, args.requests)
+        api_rows = bench_api(server.port, who, spans, args.requests, topic)
     finally:
         server.stop()
 
@@ -378,7 +418,7 @@ def main() -> int:
             same = d["total"] == r["total"]
             check = f"{r['total']:,} = {d['total']:,}" if same else f"{r['total']:,} != {d['total']:,} !!"
             ok &= same and r["p95"] <= 50 and r["p95"] < d["p95"]
-        elif r["what"].startswith("dashboard"):
+        elif "(HTML)" in r["what"]:
             ok &= r["p95"] <= 1000  # "dashboards load in under a second"
         else:
             ok &= r["p95"] <= 50
