@@ -18,6 +18,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -171,9 +172,13 @@ def _candidates(matcher: Matcher) -> Any:
                 "(" + " & ".join("'" + w.replace("\\", "").replace("'", "''") + "'" for w in sorted(kw)) + ")"
                 for kw in matcher.keywords
             )
-            ids = Case.objects.extra(
-                where=["to_tsvector('simple', cases_case.search_tokens) @@ to_tsquery('simple', %s)"], params=[query]
-            ).values("id")
+            # A subquery with an alias of its own: written against "cases_case" it would refer to
+            # the outer row and be run once per case (a full scan at millions of cases).
+            ids = RawSQL(
+                "SELECT kw.id FROM cases_case kw "
+                "WHERE to_tsvector('simple', kw.search_tokens) @@ to_tsquery('simple', %s)",
+                [query],
+            )
             where |= Q(id__in=ids)
         for p in matcher.category_paths:
             where |= Q(categories__path__startswith=p)

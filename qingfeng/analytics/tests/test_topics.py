@@ -110,3 +110,23 @@ def test_topics_through_the_api(api, analyst, tree, register, make_user, django_
     r = api(head).post("/api/v1/analytics/topics/", {"code": "x", "name": "x", "keywords": ["x"]}, format="json")
     assert r.status_code == 403
     assert Topic.objects.count() == 1
+
+
+@pytest.mark.postgres
+def test_existing_cases_are_found_through_the_full_text_index_not_case_by_case(register):
+    # The keyword subquery once named the outer table, so PostgreSQL ran it once per case
+    # (15 minutes and counting at 10 million cases).
+    from django.db import connection
+
+    from qingfeng.analytics.topics import Matcher, _candidates
+
+    register("county", title=GRAIN, description=GRAIN_TEXT)
+    matcher = Matcher(0, (frozenset({"储备粮"}), frozenset({"粮库", "补贴"})), ("/integrity/",), ())
+    sql, params = _candidates(matcher).values_list("id", flat=True).query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    # Run once (a hashed subplan or a join), never re-run per outer row.
+    assert "One-Time Filter" not in plan, plan
+    assert "SubPlan" not in plan or "hashed SubPlan" in plan, plan
+    assert list(_candidates(matcher).values_list("id", flat=True))
