@@ -20,7 +20,7 @@ from qingfeng.cases.selectors import CaseFilters, case_detail_prefetch, case_get
 from qingfeng.cases.services import case_transition
 from qingfeng.cases.workflow import Action
 from qingfeng.core.errors import NotFound, PermissionDenied, ValidationFailed
-from qingfeng.intake.services import case_register
+from qingfeng.intake.services import RegistrationInput, case_register
 from qingfeng.offices.models import Office
 from qingfeng.offices.selectors import office_is_in_subtree
 from qingfeng.protection.selectors import HANDLING_ROLES
@@ -38,6 +38,16 @@ def _office_of(request: Request) -> Office:
     if office is None:
         raise PermissionDenied(_("Your account belongs to no office; ask an administrator."))
     return office
+
+
+def _report_input(request: Request, roles: tuple[str, ...], refusal: str) -> tuple[Office, RegistrationInput]:
+    """The caller's office and the report in the request (registration's JSON), for the given roles."""
+    office = _office_of(request)
+    if not request.user.has_role(*roles):  # type: ignore[union-attr]
+        raise PermissionDenied(refusal)
+    ser = s.RegistrationSerializer(data=request.data)
+    ser.is_valid(raise_exception=True)
+    return office, ser.to_input()
 
 
 def _detail(request: Request, number: str) -> dict[str, Any]:
@@ -91,12 +101,9 @@ class CaseListCreateApi(APIView):
         request=s.RegistrationSerializer, responses={201: s.CaseCreatedSerializer}, summary="Register a report"
     )
     def post(self, request: Request) -> Response:
-        office = _office_of(request)
-        if not request.user.has_role(*REGISTER_ROLES):  # type: ignore[union-attr]
-            raise PermissionDenied(_("Only intake clerks and petition office heads register reports."))
-        ser = s.RegistrationSerializer(data=request.data)
-        ser.is_valid(raise_exception=True)
-        data = ser.to_input()
+        office, data = _report_input(
+            request, REGISTER_ROLES, _("Only intake clerks and petition office heads register reports.")
+        )
         case = case_register(data=data, office=office, actor=request.user)  # type: ignore[arg-type]
         # No embedding here (registration throughput): the vector is used if this process has it
         # cached (a repeat check just before, or the eager embedding task after commit).
@@ -119,12 +126,9 @@ class RepeatCheckApi(APIView):
         ),
     )
     def post(self, request: Request) -> Response:
-        office = _office_of(request)
-        if not request.user.has_role(*REPEAT_CHECK_ROLES):  # type: ignore[union-attr]
-            raise PermissionDenied(_("Only staff who register or handle reports can check for repeats."))
-        ser = s.RegistrationSerializer(data=request.data)
-        ser.is_valid(raise_exception=True)
-        data = ser.to_input()
+        office, data = _report_input(
+            request, REPEAT_CHECK_ROLES, _("Only staff who register or handle reports can check for repeats.")
+        )
         found = repeat_check(data=data, viewer_office=office)
         audit_identity_probe(actor=request.user, data=data, found=found, channel="api")
         return Response(s.RepeatCheckSerializer({"candidates": [candidate_payload(c) for c in found]}).data)

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.files.base import ContentFile, File
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
+from qingfeng.cases.models import Attachment, Case
 from qingfeng.core.errors import TooLarge, ValidationFailed
 from qingfeng.protection.metadata import strip_metadata, strips
+
+if TYPE_CHECKING:
+    from qingfeng.accounts.models import User
 
 # (content type, magic prefix at offset 0); checked in order.
 _SIGNATURES: list[tuple[str, bytes]] = [
@@ -71,6 +76,21 @@ class CheckedFile:
     content_type: str
     size: int
     sha256: str
+
+
+def attachment_store(*, case: Case, checked: CheckedFile, uploaded_by: User | None) -> Attachment:
+    """Store a checked file through the storage API and record it on the case (inside the caller's transaction)."""
+    att = Attachment(
+        case=case,
+        original_name=checked.name,
+        content_type=checked.content_type,
+        size=checked.size,
+        sha256=checked.sha256,
+        uploaded_by=uploaded_by,
+    )
+    att.file.save(checked.name, checked.file, save=False)
+    att.save()
+    return att
 
 
 def check_upload(upload: File, *, field: str = "attachments") -> CheckedFile:

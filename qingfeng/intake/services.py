@@ -15,9 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from qingfeng.accounts.models import User
-from qingfeng.cases.attachments import CheckedFile, check_upload
+from qingfeng.cases.attachments import CheckedFile, attachment_store, check_upload
 from qingfeng.cases.choices import Channel, Gender, ItemType, PartyKind, Rank, Source, Urgency
-from qingfeng.cases.models import Attachment, Case, Category, ReportedParty, Reporter, Tag
+from qingfeng.cases.models import Case, Category, ReportedParty, Reporter, Tag
 from qingfeng.cases.services import case_grant_access, case_next_number, event_record
 from qingfeng.cases.workflow import Action
 from qingfeng.core import crypto, lastwrites
@@ -298,16 +298,7 @@ def case_register(
         _hold(case, "reported_parties", parties)
         case_grant_access(case=case, office=office)
         for checked in files:
-            att = Attachment(
-                case=case,
-                original_name=checked.name,
-                content_type=checked.content_type,
-                size=checked.size,
-                sha256=checked.sha256,
-                uploaded_by=actor,
-            )
-            att.file.save(checked.name, checked.file, save=False)
-            att.save()
+            attachment_store(case=case, checked=checked, uploaded_by=actor)
         event_record(
             case=case,
             action=Action.REGISTER,

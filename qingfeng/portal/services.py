@@ -22,9 +22,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from qingfeng.accounts.models import Role, User
-from qingfeng.cases.attachments import check_upload
+from qingfeng.cases.attachments import attachment_store, check_upload
 from qingfeng.cases.choices import ItemType, PartyKind, Status
-from qingfeng.cases.models import Attachment, Case, CaseEvent
+from qingfeng.cases.models import Case, CaseEvent
 from qingfeng.cases.selectors import case_get_for_user
 from qingfeng.cases.services import event_record
 from qingfeng.cases.workflow import Action
@@ -459,16 +459,7 @@ def information_add(*, case: Case, text: str, files: Sequence[File]) -> CaseEven
         names = []
         ids = []
         for item in checked:
-            att = Attachment(
-                case=case,
-                original_name=item.name,
-                content_type=item.content_type,
-                size=item.size,
-                sha256=item.sha256,
-                uploaded_by=None,
-            )
-            att.file.save(item.name, item.file, save=False)
-            att.save()
+            att = attachment_store(case=case, checked=item, uploaded_by=None)
             ids.append(att.pk)
             names.append(item.name)
         event = _reporter_event(
