@@ -124,6 +124,34 @@ def prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
     return p, r, (2 * p * r / (p + r) if p + r else 0.0)
 
 
+def prf_of(verdicts: Iterable[tuple[bool, int | None]]) -> list[float]:
+    """P/R/F1 (rounded) of (flagged, label) pairs."""
+    tp = fp = fn = 0
+    for flag, y in verdicts:
+        tp += flag and y == 1
+        fp += flag and y == 0
+        fn += (not flag) and y == 1
+    return [round(x, 3) for x in prf(tp, fp, fn)]
+
+
+def flagged(found: dict[tuple[int, int], Any], a: int, b: int) -> bool:
+    """Whether the pair's recorded signals are judged the same matter (thresholds in force now)."""
+    from qingfeng.repeats import scoring
+
+    got = found.get((min(a, b), max(a, b)))
+    return bool(got is not None and scoring.judge(got).flag)
+
+
+def middle_of_plateau(scores: list[tuple[float, float, float]]) -> tuple[float, float, float, list[float]]:
+    """(score, second, first, plateau of first) at the best score, the middle of its plateau on both
+    axes: ties are common on a few hundred pairs, and the edge of a plateau is the least stable pick."""
+    best = max(scores)[0]
+    tied = sorted({second for f, second, _ in scores if f == best})
+    second = tied[len(tied) // 2]
+    plateau = [first for f, s2, first in scores if f == best and s2 == second]
+    return best, second, plateau[len(plateau) // 2], plateau
+
+
 def pct(values: list[float], q: float) -> float:
     return float(np.percentile(np.array(values), q)) if values else float("nan")
 
@@ -429,69 +457,35 @@ def message_repeats(args: argparse.Namespace, messages: list[dict[str, str]]) ->
 def summarise_messages(
     res: dict[str, Any], messages: list[dict[str, str]], split: str, jac_thr: float
 ) -> dict[str, Any]:
-    from qingfeng.repeats import scoring
     from qingfeng.repeats.normalize import case_text, jaccard, normalize_text, shingles
 
     pairs = [p for p in message_pairs(messages) if p[3] is not None and half(messages[p[1]]["user"]) == split]
     out: dict[str, Any] = {"labelled_pairs": len(pairs), "positives": sum(1 for p in pairs if p[3] == 1)}
     for mode in ("with_identity", "text_only"):
-        tp = fp = fn = 0
-        for _, a, b, y in pairs:
-            got = res[mode].get((min(a, b), max(a, b)))
-            flag = bool(got is not None and scoring.judge(got).flag)
-            tp += flag and y == 1
-            fp += flag and y == 0
-            fn += (not flag) and y == 1
-        out[mode + "_P/R/F1"] = [round(x, 3) for x in prf(tp, fp, fn)]
-    # Baselines on the same pairs.
-    jtp = jfp = jfn = etp = efp = efn = 0
-    for _, a, b, y in pairs:
+        out[mode + "_P/R/F1"] = prf_of((flagged(res[mode], a, b), y) for _, a, b, y in pairs)
+
+    def text_jaccard(a: int, b: int) -> float:
         ma, mb = messages[a], messages[b]
-        j = jaccard(shingles(case_text(ma["title"], ma["body"])), shingles(case_text(mb["title"], mb["body"])))
-        jtp += j >= jac_thr and y == 1
-        jfp += j >= jac_thr and y == 0
-        jfn += j < jac_thr and y == 1
-        # Field equality: same phone (same user: always true here) or same title.
-        eq_title = normalize_text(ma["title"]) == normalize_text(mb["title"])
-        etp += eq_title and y == 1
-        efp += eq_title and y == 0
-        efn += (not eq_title) and y == 1
-    out["jaccard_P/R/F1"] = [round(x, 3) for x in prf(jtp, jfp, jfn)]
-    out["same_title_P/R/F1"] = [round(x, 3) for x in prf(etp, efp, efn)]
-    npos = sum(1 for p in pairs if p[3] == 1)
+        return jaccard(shingles(case_text(ma["title"], ma["body"])), shingles(case_text(mb["title"], mb["body"])))
+
+    def same_title(a: int, b: int) -> bool:
+        return normalize_text(messages[a]["title"]) == normalize_text(messages[b]["title"])
+
+    # Baselines on the same pairs; field equality is same phone (same user: always true here) or same title.
+    out["jaccard_P/R/F1"] = prf_of((text_jaccard(a, b) >= jac_thr, y) for _, a, b, y in pairs)
+    out["same_title_P/R/F1"] = prf_of((same_title(a, b), y) for _, a, b, y in pairs)
     # Every pair here has the same user (same phone): the rule flags them all.
-    out["same_phone_or_title_P/R/F1"] = [round(x, 3) for x in prf(npos, len(pairs) - npos, 0)]
+    out["same_phone_or_title_P/R/F1"] = prf_of((True, y) for *_, y in pairs)
     # Pairs by different users: text alone (different phones), with the same baselines.
     cross = cross_pairs(messages, split)
     out["cross_user_pairs"] = len(cross)
     out["cross_user_positives"] = sum(y for *_, y in cross)
-    counts = {"ours": [0, 0, 0], "jaccard": [0, 0, 0], "same_title": [0, 0, 0]}
-    for a, b, y in cross:
-        got = res["text_only"].get((a, b))
-        ma, mb = messages[a], messages[b]
-        j = jaccard(shingles(case_text(ma["title"], ma["body"])), shingles(case_text(mb["title"], mb["body"])))
-        verdicts = {
-            "ours": bool(got is not None and scoring.judge(got).flag),
-            "jaccard": j >= jac_thr,
-            "same_title": normalize_text(ma["title"]) == normalize_text(mb["title"]),
-        }
-        for name, flag in verdicts.items():
-            c = counts[name]
-            c[0] += flag and y == 1
-            c[1] += flag and y == 0
-            c[2] += (not flag) and y == 1
-    for name, (tp, fp, fn) in counts.items():
-        out[f"cross_user_{name}_P/R/F1"] = [round(x, 3) for x in prf(tp, fp, fn)]
+    out["cross_user_ours_P/R/F1"] = prf_of((flagged(res["text_only"], a, b), y) for a, b, y in cross)
+    out["cross_user_jaccard_P/R/F1"] = prf_of((text_jaccard(a, b) >= jac_thr, y) for a, b, y in cross)
+    out["cross_user_same_title_P/R/F1"] = prf_of((same_title(a, b), y) for a, b, y in cross)
     # Text alone over both kinds of pair (the user withheld from the same-user ones).
-    tp = fp = fn = 0
-    both = [(min(a, b), max(a, b), y) for _, a, b, y in pairs] + cross
-    for a, b, y in both:
-        got = res["text_only"].get((a, b))
-        flag = bool(got is not None and scoring.judge(got).flag)
-        tp += flag and y == 1
-        fp += flag and y == 0
-        fn += (not flag) and y == 1
-    out["text_only_all_pairs_P/R/F1"] = [round(x, 3) for x in prf(tp, fp, fn)]
+    both = [(a, b, y) for _, a, b, y in pairs] + cross
+    out["text_only_all_pairs_P/R/F1"] = prf_of((flagged(res["text_only"], a, b), y) for a, b, y in both)
     return out
 
 
@@ -505,30 +499,23 @@ def tune(res_p: dict[str, Any] | None, res_m: dict[str, Any], messages: list[dic
 
     def f1_paraphrase(th: dict[str, float]) -> float:
         assert res_p is not None
-        tp = fp = fn = 0
+        verdicts = []
         with override_settings(REPEATS_THRESHOLDS=th):
             for name in ("lcqmc", "bq"):
                 acc = res_p[name]["splits"]["tune"]
                 for k, y in enumerate(acc["label"]):
                     partner = f"a{acc['idx'][k]}"
                     sig = next((c[1] for c in acc["cands"][k] if c[0] == partner), None)
-                    flag = bool(sig is not None and scoring.judge(sig).flag)
-                    tp += flag and y == 1
-                    fp += flag and y == 0
-                    fn += (not flag) and y == 1
-        return prf(tp, fp, fn)[2]
+                    verdicts.append((bool(sig is not None and scoring.judge(sig).flag), y))
+        return prf_of(verdicts)[2]
+
+    linked_pairs = [
+        (a, b, y) for _, a, b, y in message_pairs(messages) if y is not None and half(messages[a]["user"]) == "tune"
+    ]
 
     def f1_messages(th: dict[str, float]) -> float:
-        pairs = [p for p in message_pairs(messages) if p[3] is not None and half(messages[p[1]]["user"]) == "tune"]
-        tp = fp = fn = 0
         with override_settings(REPEATS_THRESHOLDS=th):
-            for _, a, b, y in pairs:
-                got = res_m["with_identity"].get((min(a, b), max(a, b)))
-                flag = bool(got is not None and scoring.judge(got).flag)
-                tp += flag and y == 1
-                fp += flag and y == 0
-                fn += (not flag) and y == 1
-        return prf(tp, fp, fn)[2]
+            return prf_of([(flagged(res_m["with_identity"], a, b), y) for a, b, y in linked_pairs])[2]
 
     best: dict[str, float] = dict(scoring.DEFAULTS)
     grid_jac = [0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7]
@@ -544,41 +531,21 @@ def tune(res_p: dict[str, Any] | None, res_m: dict[str, Any], messages: list[dic
     for c2, j2 in itertools.product(grid_linked, grid_jac):
         th = {**best, "TITLE_WEIGHT": weight, "COS_FLAG_LINKED": c2, "JAC_FLAG_LINKED": j2}
         scores.append((round(f1_messages(th), 4), j2, c2))
-    f = max(scores)[0]
-    # Ties are common on a few hundred pairs: take the middle of the best plateau, not its edge.
-    tied = sorted({jj for f2, jj, _ in scores if f2 == f})
-    j2 = tied[len(tied) // 2]
-    plateau = [c2 for f2, jj, c2 in scores if f2 == f and jj == j2]
-    c2 = plateau[len(plateau) // 2]
+    f, j2, c2, _ = middle_of_plateau(scores)
     print(f"  tuned linked: COS_FLAG_LINKED={c2} JAC_FLAG_LINKED={j2} (F1 {f:.3f} on message tuning half)")
     best.update(TITLE_WEIGHT=weight, COS_FLAG_LINKED=c2, JAC_FLAG_LINKED=j2)
     # Text alone, with the same title term: the message board's cross-user pairs and its
     # same-user pairs without the user. A few hundred pairs give a ragged curve: the F1 is
     # rounded to 0.01 and the middle of the best plateau taken.
-    text_pairs = [
-        (min(a, b), max(a, b), y)
-        for _, a, b, y in message_pairs(messages)
-        if y is not None and half(messages[a]["user"]) == "tune"
-    ] + cross_pairs(messages, "tune")
+    text_pairs = [(a, b, y) for a, b, y in linked_pairs] + cross_pairs(messages, "tune")
 
     def f1_text(th: dict[str, float]) -> float:
-        tp = fp = fn = 0
         with override_settings(REPEATS_THRESHOLDS=th):
-            for a, b, y in text_pairs:
-                got = res_m["text_only"].get((a, b))
-                flag = bool(got is not None and scoring.judge(got).flag)
-                tp += flag and y == 1
-                fp += flag and y == 0
-                fn += (not flag) and y == 1
-        return prf(tp, fp, fn)[2]
+            return prf_of([(flagged(res_m["text_only"], a, b), y) for a, b, y in text_pairs])[2]
 
     grid_text = [round(float(x), 4) for x in np.arange(0.95, 1.05, 0.0025)]
     scores = [(round(f1_text({**best, "COS_FLAG": c, "JAC_FLAG": j}), 2), j, c) for c in grid_text for j in grid_jac]
-    f = max(scores)[0]
-    tied = sorted({jj for f2, jj, _ in scores if f2 == f})
-    j = tied[len(tied) // 2]
-    plateau = [c for f2, jj, c in scores if f2 == f and jj == j]
-    c = plateau[len(plateau) // 2]
+    f, j, c, plateau = middle_of_plateau(scores)
     print(
         f"  tuned text-only: COS_FLAG={c} JAC_FLAG={j} (F1 {f:.2f} on the message board's text-only tuning pairs; "
         f"plateau {plateau[0]}..{plateau[-1]})"
