@@ -141,6 +141,7 @@ class MemoryIndex:
                 cand_party_keys=d.query.party_keys,
                 cand_region=d.query.region_code,
                 cand_title_grams=d.query.title_grams,
+                cand_places=d.query.places,
             )
             v = judge(s)
             if keep_all or v.score >= MIN_SCORE or s.reporter_match or s.party_match:

@@ -171,6 +171,7 @@ def candidate_reasons(c: Candidate) -> list[str]:
         "same_name": _("same reporter name"),
         "same_place": _("same place"),
         "same_county": _("same county"),
+        "other_place": _("the titles name different places"),
     }
     out = []
     for code, english in zip(c.signals, c.reasons, strict=False):

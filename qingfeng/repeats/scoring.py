@@ -28,6 +28,7 @@ from qingfeng.repeats.normalize import (
     reporter_hashes,
     shingles,
 )
+from qingfeng.repeats.places import Places, place_names, places_differ
 
 # Raw e5 cosine: unrelated Chinese complaints sit around 0.80-0.86, so similarity is shown
 # rescaled from COS_FLOOR (0 %) to 1.0 (100 %).
@@ -99,6 +100,7 @@ class Query:
     # cmp_shingles packed for the database path (normalize.gram_array); same Jaccard, cheaper.
     cmp_grams: np.ndarray | None = None
     title_grams: np.ndarray | None = None  # gram_array(title_text(...))
+    places: Places = field(default_factory=dict)  # place_names(title_text(...))
 
 
 def build_query(
@@ -131,6 +133,7 @@ def build_query(
         region_code=(region_code or "").strip(),
         cmp_grams=gram_array(text, max_chars=JACCARD_CHARS),
         title_grams=gram_array(title_text(title, description), max_chars=200),
+        places=place_names(title_text(title, description)),
     )
 
 
@@ -147,6 +150,7 @@ class Signals:
     party_name_only: bool = False
     same_region: bool = False
     same_county: bool = False
+    other_place: bool = False  # the titles name different places at the same level
 
     @property
     def reporter_match(self) -> bool:
@@ -169,6 +173,7 @@ def compare(
     cand_region: str,
     cand_grams: np.ndarray | None = None,
     cand_title_grams: np.ndarray | None = None,
+    cand_places: Places | None = None,
 ) -> Signals:
     """Signals between the query and one candidate; its text as a set (`cand_shingles`) or
     packed (`cand_grams`, against `q.cmp_grams`)."""
@@ -194,6 +199,7 @@ def compare(
     region = q.region_code
     s.same_region = bool(region) and region == cand_region
     s.same_county = not s.same_region and len(region) >= 6 and region[:6] == (cand_region or "")[:6]
+    s.other_place = cand_places is not None and places_differ(q.places, cand_places)
     return s
 
 
@@ -230,6 +236,9 @@ def judge(s: Signals) -> Verdict:
         weight = th["TITLE_WEIGHT"]
         semantic = s.cosine + weight * s.title_jaccard
         semantic_ev = _ramp(semantic, th["COS_FLOOR"], cos_thr, top=max(1.0 + weight, cos_thr + 0.01))
+        if s.other_place:
+            # The same kind of problem somewhere else: listed, never flagged on meaning alone.
+            semantic_ev = min(semantic_ev, 0.49)
         text_ev = max(text_ev, semantic_ev)
     flag = text_ev >= 0.5
     # Without matching text, who and whom still say something: listed, never flagged.
@@ -273,6 +282,8 @@ def judge(s: Signals) -> Verdict:
         add("similar_title", f"title {round(100 * s.title_jaccard)}% similar")
     if s.cosine is not None and semantic_ev >= 0.25:
         add("similar_meaning", f"meaning {semantic_percent(s.cosine, th['COS_FLOOR'])}% similar")
+    if s.other_place:
+        add("other_place", "the titles name different places")
     if s.same_region:
         add("same_place", "same place")
     elif s.same_county:

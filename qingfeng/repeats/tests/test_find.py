@@ -3,8 +3,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.utils import translation
 
 from qingfeng.cases.models import CaseAccess
+from qingfeng.repeats.check import candidate_reasons
 from qingfeng.repeats.selectors import find_repeat_candidates
 from qingfeng.repeats.tests.conftest import make_case, needs_model
 
@@ -101,6 +103,31 @@ def test_a_reworded_report_is_flagged_by_meaning(tree) -> None:
     assert [c.case_id for c in found] == [earlier.pk]
     assert found[0].flag
     assert any(r.startswith("meaning ") for r in found[0].reasons)
+
+
+SCHOOL_TITLE = "投诉甲县第二中学暑假强制学生补课"
+SCHOOL_BODY = "甲县第二中学今年暑假要求全体高二学生到校补课，每人收取补课费八百元，不去就不给发新书。"
+
+
+@needs_model
+def test_the_same_complaint_about_another_county_is_listed_not_flagged(tree) -> None:
+    earlier = make_case(tree["county"], SCHOOL_TITLE, SCHOOL_BODY)
+    reworded = "暑假逼着高二学生回校上课，每个学生交八百元补课费，不交不发书。"
+    [same] = find(title="反映甲县二中暑期逼着学生补课", description="甲县二中" + reworded)
+    assert same.case_id == earlier.pk and same.flag and "other_place" not in same.signals
+    # As close in meaning (cosine 0.97 here), but another county's school: a different matter.
+    [other] = find(title="反映乙县二中暑期逼着学生补课", description="乙县二中" + reworded)
+    assert other.case_id == earlier.pk and not other.flag
+    assert "other_place" in other.signals and "similar_meaning" in other.signals
+
+
+def test_a_letter_naming_another_village_is_flagged_and_says_so(tree) -> None:
+    earlier = make_case(tree["county"], "反映梅塘村村主任张三侵占集体土地征收补偿款", BODY)
+    [c] = find(title="反映双湾村村主任张三侵占集体土地征收补偿款", description=BODY)
+    assert c.case_id == earlier.pk and c.flag  # near-identical text stands on its own
+    assert "other_place" in c.signals and "the titles name different places" in c.reasons
+    with translation.override("zh-hans"):
+        assert "标题所指地点不同" in candidate_reasons(c)
 
 
 def test_exclude_case_id_leaves_the_case_itself_out(tree) -> None:

@@ -1,0 +1,66 @@
+"""Place names in a report's title, to tell one matter from the same kind of matter elsewhere.
+
+Reworded reports by different people about the same kind of problem in different places (two
+counties' schools holding holiday classes, two villages' drinking water) embed almost alike:
+on the message board such pairs reach cosine 0.95–0.97, as high as true repeats. What tells them
+apart is that their titles name different places. So a title's place names are read by level
+(city, county, town, village, numbered school) and two titles that both name a place at the same
+level, and share none, are about different matters: meaning alone must not flag them.
+
+Only the name right before the level's suffix is taken: an anonymised code ("K3县", "A市") in
+full, otherwise the one character before it ("梅塘村" -> "塘"), skipping words that end in a
+suffix character without being places (小区, 城市, 农村 …). Without word boundaries a longer
+window would take in the verb before a one-character name ("投诉易县", "反映易县"), and a
+missed name only means no veto, so the rules lean towards missing.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+
+# A code standing in for a place name in anonymised text: "K3", "A", "L10".
+_CODE = re.compile(r"[A-Z][0-9]{0,2}$")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+# level -> (suffix, characters that end a non-place word before that suffix)
+_LEVELS: dict[str, tuple[str, str]] = {
+    "city": (r"市(?![场民])", "超城都夜菜门股上开"),  # 超市 城市 夜市 …; 市场 市民
+    "county": (r"[县区]", "小社新城景园发置开辖片街学老市校矿灾禁保军战湖库专特牧林厂工商住宅全本该各我外邻贫郊"),
+    "town": (r"镇|街道", "城乡集小古重市"),
+    "village": (r"村(?![民委])", "农乡山本全该我各邻城渔牧新"),
+}
+_SUFFIX = re.compile("|".join(f"(?P<{level}>{pattern})" for level, (pattern, _bad) in _LEVELS.items()))
+# 一中, 二中, 第三中学, 十一小: numbered schools (二中 and 三中 are different schools).
+_SCHOOL = re.compile(r"第?([一二三四五六七八九十0-9]{1,3})(?:中学?|小学?)(?!学生)")
+
+Places = Mapping[str, frozenset[str]]
+NO_PLACES: Places = {}
+
+
+def place_names(title: str) -> Places:
+    """{level: names} of the places a title names."""
+    text = unicodedata.normalize("NFKC", title or "").upper()
+    found: dict[str, set[str]] = {}
+    prev_end = 0
+    for m in _SUFFIX.finditer(text):
+        level = m.lastgroup or ""
+        before = text[prev_end : m.start()]
+        code = _CODE.search(before)
+        if code:
+            name = code.group(0)
+        else:
+            name = before[-1:]
+            if not _CJK.match(name) or name in _LEVELS[level][1]:
+                continue
+        found.setdefault(level, set()).add(name)
+        prev_end = m.end()
+    for m in _SCHOOL.finditer(text):
+        found.setdefault("school", set()).add(m.group(1))
+    return {level: frozenset(names) for level, names in found.items()}
+
+
+def places_differ(a: Places, b: Places) -> bool:
+    """Both name a place at some level, and none of the same: different matters."""
+    return any(names and b.get(level) and not (names & b[level]) for level, names in a.items())
