@@ -150,7 +150,7 @@ class Signals:
     party_name_only: bool = False
     same_region: bool = False
     same_county: bool = False
-    other_place: bool = False  # the titles name different places at the same level
+    other_place: bool = False  # close in meaning, but the titles name different places at one level
 
     @property
     def reporter_match(self) -> bool:
@@ -174,6 +174,7 @@ def compare(
     cand_grams: np.ndarray | None = None,
     cand_title_grams: np.ndarray | None = None,
     cand_places: Places | None = None,
+    cand_title: str | None = None,
 ) -> Signals:
     """Signals between the query and one candidate; its text as a set (`cand_shingles`) or
     packed (`cand_grams`, against `q.cmp_grams`)."""
@@ -199,7 +200,12 @@ def compare(
     region = q.region_code
     s.same_region = bool(region) and region == cand_region
     s.same_county = not s.same_region and len(region) >= 6 and region[:6] == (cand_region or "")[:6]
-    s.other_place = cand_places is not None and places_differ(q.places, cand_places)
+    if q.places and s.cosine is not None and s.cosine >= threshold("COS_FLOOR"):
+        # Only where meaning is close: the rule vetoes a semantic flag, and reading the
+        # candidate's title for places (cand_title, when not read already) costs a few µs each.
+        if cand_places is None and cand_title is not None:
+            cand_places = place_names(cand_title)
+        s.other_place = cand_places is not None and places_differ(q.places, cand_places)
     return s
 
 

@@ -20,7 +20,6 @@ from qingfeng.offices.models import Office
 from qingfeng.repeats import embedding
 from qingfeng.repeats.models import RepeatBand, RepeatDoc, RepeatPersonKey
 from qingfeng.repeats.normalize import JACCARD_CHARS, case_text, gram_array, stored_reporter_hashes
-from qingfeng.repeats.places import place_names
 from qingfeng.repeats.scoring import Query, build_query, compare, judge, threshold, title_text
 from qingfeng.repeats.vectors import vector_index
 
@@ -295,7 +294,7 @@ def find_for_query(
             cand_shingles=None,
             cand_grams=gram_array(case_text(row["title"], row["desc_head"]), max_chars=JACCARD_CHARS),
             cand_title_grams=gram_array(title, max_chars=200),
-            cand_places=place_names(title),
+            cand_title=title,
             cand_vector=vector,
             cand_reporter=hashes,
             same_person=case_id in cluster,

@@ -121,6 +121,7 @@ def test_the_same_complaint_about_another_county_is_listed_not_flagged(tree) -> 
     assert "other_place" in other.signals and "similar_meaning" in other.signals
 
 
+@needs_model
 def test_a_letter_naming_another_village_is_flagged_and_says_so(tree) -> None:
     earlier = make_case(tree["county"], "反映梅塘村村主任张三侵占集体土地征收补偿款", BODY)
     [c] = find(title="反映双湾村村主任张三侵占集体土地征收补偿款", description=BODY)
