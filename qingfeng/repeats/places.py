@@ -24,12 +24,20 @@ from collections.abc import Mapping
 _CODE = re.compile(r"[A-Z][0-9]{0,2}$")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
-# level -> (suffix, characters that end a non-place word before that suffix)
+# Characters that are not the end of a place name: words, not places, that end in a suffix
+# character (小区, 地区, 城市, 农村 …), and the function words that stand before one ("参议员和
+# 市长", "各村", "该县").
+_FUNCTION = "的和与及或兼是为在于以从到向对把被这那此其该各每本全某我你他她它们个等两一几多大小"
+# level -> (suffix not followed by what makes it another word, characters that end a non-place word)
 _LEVELS: dict[str, tuple[str, str]] = {
-    "city": (r"市(?![场民])", "超城都夜菜门股上开"),  # 超市 城市 夜市 …; 市场 市民
-    "county": (r"[县区]", "小社新城景园发置开辖片街学老市校矿灾禁保军战湖库专特牧林厂工商住宅全本该各我外邻贫郊"),
-    "town": (r"镇|街道", "城乡集小古重市"),
-    "village": (r"村(?![民委])", "农乡山本全该我各邻城渔牧新"),
+    "city": (r"市(?![场民长值面委辖])", _FUNCTION + "超城都夜菜门股上开治"),  # 超市 城市 自治市; 市场 市长
+    "county": (
+        r"县(?![际级])|区(?![别域分间块])",  # 县际, 区别, 区域, 区分
+        _FUNCTION
+        + "社新城景园发置开辖片街学老市校矿灾禁保军战湖库专特牧林厂工商住宅外邻贫郊地山教选政治功示游风居业港",
+    ),
+    "town": (r"镇(?![压定静痛守])|街道", _FUNCTION + "城乡集古重市"),
+    "village": (r"村(?![民委庄落])", _FUNCTION + "农乡山邻城渔牧新"),
 }
 _SUFFIX = re.compile("|".join(f"(?P<{level}>{pattern})" for level, (pattern, _bad) in _LEVELS.items()))
 # 一中, 二中, 第三中学, 十一小: numbered schools (二中 and 三中 are different schools).

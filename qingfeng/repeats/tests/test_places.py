@@ -19,6 +19,7 @@ from qingfeng.repeats.scoring import build_query, compare, judge
         ("阳光小区物业乱收费，农村村民反映城市超市夜市问题", {}),
         ("投诉开发区管委会和全县各村干部", {}),
         ("农贸市场占道经营", {}),
+        ("他是参议员和市长，以区别于该地区的其他区域", {}),
     ],
 )
 def test_place_names_are_read_by_level(title: str, expected: dict[str, set[str]]) -> None:
