@@ -44,7 +44,6 @@ _SUFFIX = re.compile("|".join(f"(?P<{level}>{pattern})" for level, (pattern, _ba
 _SCHOOL = re.compile(r"第?([一二三四五六七八九十0-9]{1,3})(?:中学?|小学?)(?!学生)")
 
 Places = Mapping[str, frozenset[str]]
-NO_PLACES: Places = {}
 
 
 def place_names(title: str) -> Places:
