@@ -172,6 +172,7 @@ def candidate_reasons(c: Candidate) -> list[str]:
         "same_place": _("same place"),
         "same_county": _("same county"),
         "other_place": _("the titles name different places"),
+        "other_region": _("problem regions differ"),
     }
     out = []
     for code, english in zip(c.signals, c.reasons, strict=False):

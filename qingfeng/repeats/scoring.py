@@ -151,6 +151,7 @@ class Signals:
     same_region: bool = False
     same_county: bool = False
     other_place: bool = False  # close in meaning, but the titles name different places at one level
+    other_region: bool = False  # the problem regions are in different counties (or cities, provinces)
 
     @property
     def reporter_match(self) -> bool:
@@ -200,6 +201,7 @@ def compare(
     region = q.region_code
     s.same_region = bool(region) and region == cand_region
     s.same_county = not s.same_region and len(region) >= 6 and region[:6] == (cand_region or "")[:6]
+    s.other_region = regions_differ(region, cand_region or "")
     if q.places and s.cosine is not None and s.cosine >= threshold("COS_FLOOR"):
         # Only where meaning is close: the rule vetoes a semantic flag, and reading the
         # candidate's title for places (cand_title, when not read already) costs a few µs each.
@@ -207,6 +209,22 @@ def compare(
             cand_places = place_names(cand_title)
         s.other_place = cand_places is not None and places_differ(q.places, cand_places)
     return s
+
+
+def _down_to_county(code: str) -> str:
+    """A region code cut to county level, a padded one ("410000", "410100") unpadded."""
+    code = code.strip()[:6]
+    while len(code) > 2 and code.endswith("00"):
+        code = code[:-2]
+    return code if code.isdigit() and len(code) % 2 == 0 else ""
+
+
+def regions_differ(a: str, b: str) -> bool:
+    """Different provinces, cities or counties at the level both codes reach (towns are not
+    compared: two clerks may code one matter to different towns of its county)."""
+    a, b = _down_to_county(a), _down_to_county(b)
+    n = min(len(a), len(b))
+    return n >= 2 and a[:n] != b[:n]
 
 
 def _ramp(x: float, lo: float, thr: float, top: float = 1.0) -> float:
@@ -242,7 +260,7 @@ def judge(s: Signals) -> Verdict:
         weight = th["TITLE_WEIGHT"]
         semantic = s.cosine + weight * s.title_jaccard
         semantic_ev = _ramp(semantic, th["COS_FLOOR"], cos_thr, top=max(1.0 + weight, cos_thr + 0.01))
-        if s.other_place:
+        if s.other_place or s.other_region:
             # The same kind of problem somewhere else: listed, never flagged on meaning alone.
             semantic_ev = min(semantic_ev, 0.49)
         text_ev = max(text_ev, semantic_ev)
@@ -290,6 +308,8 @@ def judge(s: Signals) -> Verdict:
         add("similar_meaning", f"meaning {semantic_percent(s.cosine, th['COS_FLOOR'])}% similar")
     if s.other_place:
         add("other_place", "the titles name different places")
+    if s.other_region:
+        add("other_region", "problem regions differ")
     if s.same_region:
         add("same_place", "same place")
     elif s.same_county:

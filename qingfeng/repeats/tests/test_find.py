@@ -122,6 +122,21 @@ def test_the_same_complaint_about_another_county_is_listed_not_flagged(tree) -> 
 
 
 @needs_model
+def test_a_reworded_report_about_another_county_by_region_code_is_not_flagged(tree) -> None:
+    earlier = make_case(tree["county"], SCHOOL_TITLE, SCHOOL_BODY, region_code="110101")
+    reworded = {
+        "title": "反映二中暑期逼着学生补课",
+        "description": "二中暑假逼着高二学生回校上课，每人交八百元补课费。",
+    }
+    [same] = find(**reworded, region_code="110101001")
+    assert same.case_id == earlier.pk and same.flag and "other_region" not in same.signals
+    [other] = find(**reworded, region_code="110102")
+    assert other.case_id == earlier.pk and not other.flag and "other_region" in other.signals
+    with translation.override("zh-hans"):
+        assert "问题属地不同" in candidate_reasons(other)
+
+
+@needs_model
 def test_a_letter_naming_another_village_is_flagged_and_says_so(tree) -> None:
     earlier = make_case(tree["county"], "反映梅塘村村主任张三侵占集体土地征收补偿款", BODY)
     [c] = find(title="反映双湾村村主任张三侵占集体土地征收补偿款", description=BODY)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from qingfeng.repeats.places import place_names, places_differ
-from qingfeng.repeats.scoring import build_query, compare, judge
+from qingfeng.repeats.scoring import Query, Verdict, build_query, compare, judge, regions_differ
 
 
 @pytest.mark.parametrize(
@@ -50,14 +50,18 @@ def _pair_with_cosine(cos: float) -> tuple[np.ndarray, np.ndarray]:
     return _unit(a), _unit(b)
 
 
+def _judged(q: Query, c: Query) -> Verdict:
+    s = compare(q, cand_shingles=None, cand_vector=c.vector, cand_reporter=c.reporter, same_person=False,
+                cand_party_keys=(), cand_region=c.region_code, cand_grams=c.cmp_grams,
+                cand_title_grams=c.title_grams, cand_places=c.places)  # fmt: skip
+    return judge(s)
+
+
 def _verdict(title_a: str, title_b: str, cos: float, description: str = "") -> tuple[bool, list[str]]:
     va, vb = _pair_with_cosine(cos)
     q = build_query(title=title_a, description=description, reporter=None, parties=None, region_code="", vector=va)
     c = build_query(title=title_b, description=description, reporter=None, parties=None, region_code="", vector=vb)
-    s = compare(q, cand_shingles=None, cand_vector=c.vector, cand_reporter=c.reporter, same_person=False,
-                cand_party_keys=(), cand_region="", cand_grams=c.cmp_grams, cand_title_grams=c.title_grams,
-                cand_places=c.places)  # fmt: skip
-    v = judge(s)
+    v = _judged(q, c)
     return v.flag, v.codes
 
 
@@ -72,3 +76,35 @@ def test_close_meaning_about_another_county_is_listed_not_flagged() -> None:
     letter = "村干部把上级拨付的征地补偿款截留挪用，至今没有发到村民手中，请求上级纪委调查处理。"
     flag, codes = _verdict("反映梅塘村干部侵占补偿款", "反映双湾村干部侵占补偿款", 0.99, letter)
     assert flag and "other_place" in codes
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "differ"),
+    [
+        ("110101", "110102", True),  # two districts of one city
+        ("4101", "4102", True),
+        ("11", "12", True),
+        ("110101", "110101001", False),  # a town of that county
+        ("110101001", "110101002", False),  # towns are not compared
+        ("1101", "110105", False),  # coded at city level: no finer answer
+        ("410000", "410102", False),  # a padded province code
+        ("410100", "410102", False),
+        ("", "110101", False),
+    ],
+)
+def test_problem_regions_differ_down_to_the_county(a: str, b: str, differ: bool) -> None:
+    assert regions_differ(a, b) is differ
+    assert regions_differ(b, a) is differ
+
+
+def test_close_meaning_in_another_county_by_region_code_is_listed_not_flagged() -> None:
+    va, vb = _pair_with_cosine(0.99)
+    common = {"reporter": None, "parties": None}
+    q = build_query(title="投诉学校暑假强制补课", description="", region_code="410102", vector=va, **common)
+    c = build_query(title="学校暑期逼学生补课", description="", region_code="410103", vector=vb, **common)
+    same = build_query(title="学校暑期逼学生补课", description="", region_code="410102001", vector=vb, **common)
+
+    other = _judged(q, c)
+    assert not other.flag and "other_region" in other.codes
+    same_county = _judged(q, same)
+    assert same_county.flag and "other_region" not in same_county.codes
