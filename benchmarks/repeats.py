@@ -537,7 +537,7 @@ def tune(res_p: dict[str, Any] | None, res_m: dict[str, Any], messages: list[dic
     # Text alone, with the same title term: the message board's cross-user pairs and its
     # same-user pairs without the user. A few hundred pairs give a ragged curve: the F1 is
     # rounded to 0.01 and the middle of the best plateau taken.
-    text_pairs = [(a, b, y) for a, b, y in linked_pairs] + cross_pairs(messages, "tune")
+    text_pairs = linked_pairs + cross_pairs(messages, "tune")
 
     def f1_text(th: dict[str, float]) -> float:
         with override_settings(REPEATS_THRESHOLDS=th):

@@ -122,6 +122,7 @@ def build_query(
             keys[key] = p.get("kind") or "person"
     if vector is None and embed:
         vector = embedding.embed_case(title, description)
+    head = title_text(title, description)
     return Query(
         text=text,
         shingles=sh,
@@ -132,8 +133,8 @@ def build_query(
         party_keys=keys,
         region_code=(region_code or "").strip(),
         cmp_grams=gram_array(text, max_chars=JACCARD_CHARS),
-        title_grams=gram_array(title_text(title, description), max_chars=200),
-        places=place_names(title_text(title, description)),
+        title_grams=gram_array(head, max_chars=200),
+        places=place_names(head),
     )
 
 
