@@ -12,6 +12,13 @@ full, otherwise the one character before it ("梅塘村" -> "塘"), skipping wor
 suffix character without being places (小区, 城市, 农村 …). Without word boundaries a longer
 window would take in the verb before a one-character name ("投诉易县", "反映易县"), and a
 missed name only means no veto, so the rules lean towards missing.
+
+Titles often name places at different levels ("浏阳市…" against "株洲市…", "K11县…" against
+"M市…"), which the one-character names cannot compare. So a city or county named in full is also
+looked up in the shipped region table (`offices.regions`) and compared by its division code at
+county and city level ("浏阳市" is county 430181 of city 4301); a name that several divisions
+share (朝阳区) stands for all of them. An anonymised county code carries its city's letter the
+same way ("K11县" lies in "K市").
 """
 
 from __future__ import annotations
@@ -19,9 +26,14 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
+from functools import cache
+
+from qingfeng.offices.regions import CITY, COUNTY, PLACEHOLDER_CITY_NAMES, read_regions
 
 # A code standing in for a place name in anonymised text: "K3", "A", "L10".
 _CODE = re.compile(r"[A-Z][0-9]{0,2}$")
+# An anonymised county code is its city's letter and a number: "K11" lies in "K".
+_COUNTY_CODE = re.compile(r"([A-Z])[0-9]{1,2}")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 # Characters that are not the end of a place name: words, not places, that end in a suffix
@@ -45,6 +57,39 @@ _SCHOOL = re.compile(r"第?([一二三四五六七八九十0-9]{1,3})(?:中学?|
 
 Places = Mapping[str, frozenset[str]]
 
+# Two-character division names (和县, 城区, 东区, 新县 …) are mostly also common words; the
+# one-character rule above covers them. Longer names are looked up whole.
+_MIN_NAME = 3
+
+
+@cache
+def _divisions() -> dict[str, tuple[tuple[str, tuple[str, ...]], ...]]:
+    """Full city and county names by their last two characters ("阳市" -> (("浏阳市", codes) …)),
+    longest first, so a title is looked up only where a name could end."""
+    codes: dict[str, list[str]] = {}
+    for region in read_regions(max_level=COUNTY):
+        full_name = len(region.name) >= _MIN_NAME and region.name not in PLACEHOLDER_CITY_NAMES
+        if region.level in (CITY, COUNTY) and full_name:
+            codes.setdefault(region.name, []).append(region.code)
+    by_end: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+    for name, c in codes.items():
+        by_end.setdefault(name[-2:], []).append((name, tuple(c)))
+    return {end: tuple(sorted(named, key=lambda n: -len(n[0]))) for end, named in by_end.items()}
+
+
+def _division_codes(text: str, suffix_at: int, found: dict[str, set[str]]) -> str:
+    """Add the division codes of the longest full name that ends with the suffix at `suffix_at`;
+    return "county" when that name is only a county's (浏阳市 is a city by name, a county by rank)."""
+    end = suffix_at + 1
+    for name, codes in _divisions().get(text[end - 2 : end], ()):
+        if end >= len(name) and text.startswith(name, end - len(name)):
+            for code in codes:
+                if len(code) == 6:  # a county: also its city
+                    found.setdefault("division_county", set()).add(code)
+                found.setdefault("division_city", set()).add(code[:4])
+            return "county" if all(len(code) == 6 for code in codes) else ""
+    return ""
+
 
 def place_names(title: str) -> Places:
     """{level: names} of the places a title names."""
@@ -53,10 +98,15 @@ def place_names(title: str) -> Places:
     prev_end = 0
     for m in _SUFFIX.finditer(text):
         level = m.lastgroup or ""
+        if level in ("city", "county") and _division_codes(text, m.start(), found) == "county":
+            level = "county"
         before = text[prev_end : m.start()]
         code = _CODE.search(before)
         if code:
             name = code.group(0)
+            county = _COUNTY_CODE.fullmatch(name) if level == "county" else None
+            if county:
+                found.setdefault("city", set()).add(county.group(1))
         else:
             name = before[-1:]
             if not _CJK.match(name) or name in _LEVELS[level][1]:

@@ -10,11 +10,28 @@ from qingfeng.repeats.scoring import Query, Verdict, build_query, compare, judge
 @pytest.mark.parametrize(
     ("title", "expected"),
     [
-        ("希望有关部门能将A7县安沙镇梅塘村的公路修好", {"county": {"A7"}, "town": {"沙"}, "village": {"塘"}}),
-        ("投诉Ｋ３县第二中学暑期强制补课", {"county": {"K3"}, "school": {"二"}}),
+        (
+            "希望有关部门能将A7县安沙镇梅塘村的公路修好",
+            {"county": {"A7"}, "city": {"A"}, "town": {"沙"}, "village": {"塘"}},
+        ),
+        ("投诉Ｋ３县第二中学暑期强制补课", {"county": {"K3"}, "city": {"K"}, "school": {"二"}}),
         ("咨询B市新生儿落地险问题", {"city": {"B"}}),
-        ("反映雨花区东山街道噪音扰民", {"county": {"花"}, "town": {"山"}}),
-        ("L10县县青苹果幼儿园占用绿地", {"county": {"L10"}}),
+        (
+            "反映雨花区东山街道噪音扰民",
+            {"county": {"花"}, "town": {"山"}, "division_county": {"430111"}, "division_city": {"4301"}},
+        ),
+        ("L10县县青苹果幼儿园占用绿地", {"county": {"L10"}, "city": {"L"}}),
+        # Full names are also looked up in the region table: county 430181 of city 4301.
+        (
+            "投诉浏阳市永安镇",
+            {"county": {"阳"}, "town": {"安"}, "division_county": {"430181"}, "division_city": {"4301"}},
+        ),
+        ("株洲市噪音", {"city": {"洲"}, "division_city": {"4302"}}),
+        # A name several divisions share stands for all of them.
+        (
+            "朝阳区路灯不亮",
+            {"county": {"阳"}, "division_county": {"110105", "220104"}, "division_city": {"1101", "2201"}},
+        ),
         # Words that end in a suffix character without naming a place.
         ("阳光小区物业乱收费，农村村民反映城市超市夜市问题", {}),
         ("投诉开发区管委会和全县各村干部", {}),
@@ -34,6 +51,13 @@ def test_places_differ_only_when_both_name_a_place_at_the_same_level_and_share_n
     assert not places_differ(k3, place_names("投诉二中强制补课"))  # no county named: no veto
     assert not places_differ(k3, place_names("咨询K市教育局补课政策"))  # a city is not a county
     assert not places_differ(k3, place_names("学生补课问题"))
+    # Different levels are compared through the city a county lies in.
+    assert places_differ(place_names("咨询K11县县摩托车驾驶证注销"), place_names("咨询M市摩托车驾驶证注销"))
+    assert not places_differ(place_names("咨询K11县县摩托车驾驶证注销"), place_names("咨询K市摩托车驾驶证注销"))
+    assert places_differ(place_names("浏阳市永安镇自来水停水"), place_names("株洲市自来水停水"))
+    assert not places_differ(place_names("浏阳市永安镇自来水停水"), place_names("长沙市自来水停水"))
+    assert places_differ(place_names("浏阳市自来水停水"), place_names("长沙县自来水停水"))  # two counties of 4301
+    assert not places_differ(place_names("北京市朝阳区路灯"), place_names("朝阳区路灯"))
     # A one-character county name after different verbs is still the same county.
     assert not places_differ(place_names("投诉易县城管打人"), place_names("反映易县城管打人"))
 
