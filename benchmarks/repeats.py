@@ -52,51 +52,60 @@ sys.path.insert(0, str(ROOT))
 DATA = Path(os.environ.get("QINGFENG_SHARED_DATA", ROOT.parent / "shared" / "data"))
 CACHE = Path(os.environ.get("QINGFENG_BENCH_CACHE", "/tmp/qingfeng-bench-repeats"))
 
-# Same-user message pairs judged "same matter" from their titles (pair ids enumerate, per user in
-# file order, the combinations of that user's messages in file order).
+# The labelled pairs of the message board. Every pair was judged blind, by two readers working
+# apart, from both titles and both bodies (never from a score): "same matter" means one case
+# file would handle both (a re-ask, a rewording, the same question posted twice, two residents
+# about the same road, school or project); the same kind of problem at another place or
+# institution, or another problem at the same one, is not. The readers agreed on 595 of 608
+# pairs (97.9 %); the pairs they disagreed on, or either found undecidable, are left out.
+# (An earlier set was judged from the titles alone; reading the bodies changed 25 of its labels,
+# mostly to "same matter", and the title-only labels had favoured title agreement.)
+#
+# Same-user pairs: ids enumerate, per user in file order, the combinations of that user's
+# messages in file order; a pair in neither set is "not the same matter".
 MSG_POSITIVE = {
-    4, 9, 10, 14, 17, 19, 20, 21, 33, 36, 38, 40, 51, 52, 59, 60, 61, 109, 136, 137, 139, 142, 165, 170, 174, 175,
-    176, 180, 181, 182, 183, 189, 198, 211, 242, 258, 259, 282, 283, 284, 286, 288, 297, 299, 301, 319, 321, 322,
-    325, 326, 331, 332, 333, 334, 340, 341, 342, 344, 345, 346, 347, 356, 357, 358, 359, 360, 363, 365, 367, 368,
-    369, 371, 372, 373, 374, 375, 377, 378, 379, 380, 381, 382, 384, 390, 391, 392, 393, 394, 410,
+    4, 10, 14, 17, 19, 20, 21, 33, 34, 35, 36, 38, 40, 42, 51, 52, 59, 60, 61, 109, 136, 137, 139, 142, 144, 165,
+    170, 174, 175, 176, 177, 178, 179, 180, 181, 182, 183, 189, 198, 211, 212, 242, 247, 249, 254, 258, 259, 261,
+    281, 282, 283, 284, 286, 287, 288, 291, 297, 298, 299, 301, 312, 313, 319, 320, 321, 322, 325, 326, 328, 329,
+    331, 332, 333, 334, 335, 337, 340, 341, 342, 344, 345, 346, 347, 356, 357, 358, 359, 360, 363, 365, 367, 368,
+    369, 370, 371, 372, 373, 374, 375, 377, 378, 379, 380, 381, 384, 390, 391, 392, 393, 394, 410, 411,
 }  # fmt: skip
-MSG_AMBIGUOUS = {34, 35, 144, 191, 212, 281, 287, 291, 302, 313, 355, 361, 362, 370}
+MSG_AMBIGUOUS = {
+    164, 191, 228, 248, 253, 255, 302, 308, 362,
+}  # fmt: skip
 # Pairs of messages by different users ("留言编号-留言编号"), the hard part of text alone: mined
-# by cosine >= 0.92 (all from 0.955 up, samples below) or by title similarity, and judged from
-# their titles as the same matter (same place or body and same problem) or not; ambiguous
-# pairs left out. Two schools' holiday classes, two villages' water: not the same matter.
+# by cosine >= 0.92 (all from 0.955 up, samples below) or by title similarity.
 XUSER_POSITIVE = {
-    "10329-21188", "10400-17236", "104077-119151", "107978-107987", "107978-108057", "110416-110467",
-    "114615-114626", "116997-117569", "119151-119178", "119879-123860", "12193-12712", "126058-126060",
-    "126597-126598", "131394-131442", "135120-135123", "137378-137384", "16971-16979", "17372-25141", "17869-17915",
-    "18398-18414", "18398-25627", "18414-25627", "18443-25488", "18516-18736", "18646-19134", "18914-19134",
-    "19917-19927", "20447-21188", "20447-21193", "20768-20927", "21188-21193", "24581-25302", "25488-25526",
-    "27485-27516", "34098-38407", "37366-37368", "37390-37474", "40952-40953", "4347-27418", "4931-6760",
-    "58213-58237", "58213-58252", "58237-58252", "6154-7783", "6488-7166", "6664-8912", "74247-74410", "74739-76734",
-    "75998-76006", "76731-76734", "81966-82062", "81966-82776", "88236-96788", "9199-9225", "92020-93040",
-    "92030-92194", "93024-93090", "93215-93216", "97550-117473", "98070-98095", "98095-104077", "98095-119151",
-    "98095-119178", "98095-98413", "98413-104077", "98413-119178", "98833-116468", "99684-110732",
+    "4347-27418", "4931-6760", "6154-7783", "6488-7166", "6664-8912", "9199-9225", "10400-17236", "12193-12712",
+    "16542-16588", "16971-16979", "17372-25141", "17869-17915", "18251-18419", "18398-18414", "18398-25627",
+    "18414-25627", "18516-18736", "18646-19134", "18914-19134", "19917-19927", "20447-21188", "20447-21193",
+    "20768-20927", "21188-21193", "25488-25526", "27485-27516", "37366-37368", "37390-37474", "40952-40953",
+    "58213-58237", "58213-58252", "58237-58252", "74247-74410", "74739-76734", "75998-76006", "76731-76734",
+    "81966-82062", "81966-82776", "82232-167540", "88236-96788", "92020-93040", "93024-93090", "93215-93216",
+    "97550-117473", "98070-98095", "98095-98413", "98095-104077", "98095-119151", "98095-119178", "98413-104077",
+    "98413-119178", "98833-116468", "99684-110732", "104077-119151", "107978-107987", "107978-108057",
+    "110416-110467", "114615-114626", "116997-117569", "119151-119178", "119879-123860", "126058-126060",
+    "126597-126598", "131394-131442", "131988-132959", "135120-135123", "137378-137384",
 }  # fmt: skip
 XUSER_NEGATIVE = {
-    "10029-79935", "105661-119739", "105734-140192", "10616-132104", "10616-37262", "10626-47665", "107940-119790",
-    "107966-107987", "107966-108043", "107966-109251", "107966-113246", "107978-108043", "107978-114593",
-    "108026-119197", "108043-109251", "108043-119197", "108043-126482", "108057-113246", "108057-114593",
-    "108909-110498", "109251-113246", "109251-126482", "110441-110461", "110441-136546", "110813-117483",
-    "113246-119197", "113246-126482", "114581-115830", "118149-140192", "119197-134524", "120787-135123",
+    "3788-76348", "3910-25567", "4218-37217", "4347-8978", "4443-7314", "4507-36441", "4507-84654", "4816-6470",
+    "4892-7482", "5420-5694", "5694-17561", "5800-99518", "7482-36422", "7582-78661", "8629-12152", "8629-103744",
+    "9775-49761", "10029-79935", "10329-21188", "10616-37262", "10616-132104", "10626-47665", "16162-25304",
+    "16329-19007", "16451-16797", "16542-20004", "16595-18778", "16662-17173", "16691-17265", "16771-17576",
+    "16902-18414", "16971-110441", "16971-135138", "16971-136546", "16979-128202", "17294-18478", "17304-18674",
+    "17373-25567", "17541-18778", "17541-25498", "18443-25488", "18492-18802", "18560-20004", "18646-24690",
+    "18914-54433", "19602-25678", "19602-36452", "20095-38407", "22960-23004", "23425-23854", "24670-25651",
+    "25526-123919", "25567-126855", "27392-126413", "33585-76668", "33970-119197", "34280-47665", "35985-127202",
+    "36461-76363", "38407-81608", "38603-107457", "38615-114593", "39128-39224", "39559-76734", "40963-41041",
+    "44270-76823", "45572-136546", "47623-119197", "47623-134524", "47657-47665", "47657-134524", "47665-107978",
+    "47665-113246", "47673-47751", "47751-108057", "59701-122533", "74216-81608", "80176-114512", "81608-179661",
+    "81743-133336", "87831-115829", "87831-126023", "87862-88488", "92030-92194", "92194-93271", "105661-119739",
+    "107940-119790", "107966-107987", "107966-108043", "107966-109251", "107966-113246", "107978-108043",
+    "107978-114593", "108026-119197", "108043-109251", "108043-119197", "108043-126482", "108057-113246",
+    "108057-114593", "108909-110498", "109251-113246", "109251-126482", "110441-110461", "110441-136546",
+    "110813-117483", "113246-119197", "113246-126482", "114581-115830", "119197-134524", "120787-135123",
     "120832-136546", "123919-132104", "126468-135112", "126468-135933", "128202-136546", "129628-139489",
-    "131988-132959", "132104-146477", "135187-135933", "153276-175790", "16162-25304", "16329-19007",
-    "163473-163528", "163528-163531", "16451-16797", "16542-16588", "16542-20004", "16595-18778", "16662-17173",
-    "16691-17265", "16771-17576", "16902-18414", "16971-110441", "16971-135138", "16971-136546", "16979-128202",
-    "17067-17304", "17294-18478", "17304-18674", "17373-25567", "17541-18778", "17541-25498", "18251-18419",
-    "18437-25528", "18492-18802", "18560-20004", "18646-24690", "18914-54433", "19602-25678", "19602-36452",
-    "20095-38407", "22960-23004", "23425-23854", "24670-25651", "25526-123919", "25567-126855", "27392-126413",
-    "33585-76668", "33970-119197", "34280-47665", "35985-127202", "36461-76363", "3788-76348", "38407-81608",
-    "38603-107457", "38615-114593", "3910-25567", "39128-39224", "39559-76734", "40963-41041", "4218-37217",
-    "4347-8978", "44270-76823", "4443-7314", "4507-36441", "4507-84654", "45572-136546", "47623-119197",
-    "47623-134524", "47657-134524", "47657-47665", "47665-107978", "47665-113246", "47673-47751", "47751-108057",
-    "4816-6470", "4892-7314", "4892-7482", "5420-5694", "5694-17561", "5800-99518", "59701-122533", "6154-17304",
-    "74216-81608", "7482-36422", "7582-78661", "80176-114512", "81608-179661", "81743-133336", "82232-167540",
-    "8629-103744", "8629-12152", "87831-115829", "87831-126023", "87862-88488", "92194-93271", "9775-49761",
+    "132104-146477", "135187-135933", "153276-175790", "163473-163528", "163528-163531",
 }  # fmt: skip
 
 
@@ -490,9 +499,10 @@ def summarise_messages(
 
 
 def tune(res_p: dict[str, Any] | None, res_m: dict[str, Any], messages: list[dict[str, str]]) -> dict[str, float]:
-    """Grid search on the tuning halves of the message board (real complaints): linked thresholds
-    on its same-user pairs, text-only ones on its cross-user pairs and same-user pairs without
-    the user. The paraphrase sets (short questions, another domain) are reported, not tuned on."""
+    """Grid search on the tuning half of the message board (real complaints): its cross-user pairs
+    and its same-user pairs without the user choose the title weight and the thresholds, which
+    hold with a shared reporter too. The paraphrase sets (short questions, another domain) are
+    reported, not tuned on."""
     from django.test import override_settings
 
     from qingfeng.repeats import scoring
@@ -519,38 +529,39 @@ def tune(res_p: dict[str, Any] | None, res_m: dict[str, Any], messages: list[dic
 
     best: dict[str, float] = dict(scoring.DEFAULTS)
     grid_jac = [0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7]
-    # Linked first, on real complaints (the message board): cosine + TITLE_WEIGHT * title Jaccard
-    # against COS_FLAG_LINKED. The weight is a design constant (scoring.DEFAULTS); the F1 each
-    # weight could reach is printed to show the plateau it was taken from.
-    grid_linked = [round(float(x), 4) for x in np.arange(0.93, 1.05, 0.0025)]
-    weight = scoring.threshold("TITLE_WEIGHT")
-    for w in (0.0, 0.1, 0.15, 0.2, 0.25, 0.3):
-        reach = max(f1_messages({**best, "TITLE_WEIGHT": w, "COS_FLAG_LINKED": c2}) for c2 in grid_linked)
-        print(f"  TITLE_WEIGHT={w}: best F1 {reach:.3f} on the message tuning half")
-    scores = []
-    for c2, j2 in itertools.product(grid_linked, grid_jac):
-        th = {**best, "TITLE_WEIGHT": weight, "COS_FLAG_LINKED": c2, "JAC_FLAG_LINKED": j2}
-        scores.append((round(f1_messages(th), 4), j2, c2))
-    f, j2, c2, _ = middle_of_plateau(scores)
-    print(f"  tuned linked: COS_FLAG_LINKED={c2} JAC_FLAG_LINKED={j2} (F1 {f:.3f} on message tuning half)")
-    best.update(TITLE_WEIGHT=weight, COS_FLAG_LINKED=c2, JAC_FLAG_LINKED=j2)
-    # Text alone, with the same title term: the message board's cross-user pairs and its
-    # same-user pairs without the user. A few hundred pairs give a ragged curve: the F1 is
-    # rounded to 0.01 and the middle of the best plateau taken.
+    grid_cos = [round(float(x), 4) for x in np.arange(0.90, 1.05, 0.0025)]
+    # Text alone first: the message board's cross-user pairs and its same-user pairs without the
+    # user, judged by cosine + TITLE_WEIGHT * title Jaccard against COS_FLAG. The weight is
+    # chosen here: the best F1 each weight reaches is printed, and the smallest weight within
+    # 0.005 of the best is taken (the title term is a correction to meaning, wanted only as far
+    # as it helps).
     text_pairs = linked_pairs + cross_pairs(messages, "tune")
 
     def f1_text(th: dict[str, float]) -> float:
         with override_settings(REPEATS_THRESHOLDS=th):
             return prf_of([(flagged(res_m["text_only"], a, b), y) for a, b, y in text_pairs])[2]
 
-    grid_text = [round(float(x), 4) for x in np.arange(0.95, 1.05, 0.0025)]
-    scores = [(round(f1_text({**best, "COS_FLAG": c, "JAC_FLAG": j}), 2), j, c) for c in grid_text for j in grid_jac]
+    reach = {}
+    for w in (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3):
+        reach[w] = max(f1_text({**best, "TITLE_WEIGHT": w, "COS_FLAG": c}) for c in grid_cos)
+        print(f"  TITLE_WEIGHT={w}: best text-only F1 {reach[w]:.3f} on the message tuning half")
+    weight = min(w for w, f in reach.items() if f >= max(reach.values()) - 0.005)
+    best["TITLE_WEIGHT"] = weight
+    # A few hundred pairs give a ragged curve: the F1 is rounded to 0.01 and the middle of the
+    # best plateau taken.
+    scores = [(round(f1_text({**best, "COS_FLAG": c, "JAC_FLAG": j}), 2), j, c) for c in grid_cos for j in grid_jac]
     f, j, c, plateau = middle_of_plateau(scores)
     print(
-        f"  tuned text-only: COS_FLAG={c} JAC_FLAG={j} (F1 {f:.2f} on the message board's text-only tuning pairs; "
-        f"plateau {plateau[0]}..{plateau[-1]})"
+        f"  tuned text-only: TITLE_WEIGHT={weight} COS_FLAG={c} JAC_FLAG={j} (F1 {f:.2f} on the message board's "
+        f"text-only tuning pairs; plateau {plateau[0]}..{plateau[-1]})"
     )
     best.update(COS_FLAG=c, JAC_FLAG=j)
+    # A shared reporter neither lowers the bar (one person's reports about different matters are
+    # not one matter because the text is merely close) nor raises it (a re-ask is the commonest
+    # repeat): the linked thresholds are the text-only ones. Their F1 on the same-user pairs with
+    # the user as a shared phone is printed.
+    best.update(COS_FLAG_LINKED=c, JAC_FLAG_LINKED=j)
+    print(f"  linked = text-only thresholds: F1 {f1_messages(best):.3f} on the message tuning half's same-user pairs")
     if res_p is not None:
         print(f"  LCQMC+BQ tuning half at these thresholds: F1 {f1_paraphrase(best):.3f}")
     return best
@@ -744,7 +755,7 @@ def speed_build(args: argparse.Namespace) -> None:
                     )
                 docs.append(
                     (c.pk, person if phone_hash else None, c.region_code, "bench", embedding.to_bytes(vecs[k]),
-                     embedding.MODEL_NAME, now)
+                     embedding.vector_tag(), now)
                 )  # fmt: skip
                 bands += [(b, c.pk) for b in text_bands[i % len(texts)]]
             with connection.cursor() as cur:
@@ -808,7 +819,7 @@ def build_vector_snapshot(n: int) -> None:
     path = CACHE / f"vectors-{n}.usearch"
     backend.index.save(str(path))
     meta = {
-        "model": embedding.MODEL_NAME,
+        "model": embedding.vector_tag(),
         "db": f"{connection.vendor}:{connection.settings_dict.get('NAME')}",
         "synced_from": timezone.now().isoformat(),
         "count": len(backend),
