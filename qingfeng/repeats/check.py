@@ -64,7 +64,7 @@ def query_for_case(*, case: Case, embed: bool = True) -> Query:
     ]
     doc = RepeatDoc.objects.filter(pk=case.pk).values("vector", "vector_model").first()
     vector = None
-    if doc and doc["vector_model"] == embedding.MODEL_NAME:
+    if doc and doc["vector_model"] == embedding.vector_tag():
         vector = embedding.from_bytes(doc["vector"])
     if vector is None:
         vector = embedding.cached_case_vector(case.title, case.description)

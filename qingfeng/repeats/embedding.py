@@ -37,7 +37,13 @@ _CACHE_SIZE = 512
 
 def embed_chars() -> int:
     """How many characters of "title, newline, description" are embedded (cost is linear in it)."""
-    return int(getattr(settings, "REPEATS_EMBED_CHARS", 64))
+    return int(getattr(settings, "REPEATS_EMBED_CHARS", 128))
+
+
+def vector_tag() -> str:
+    """What a stored vector was made from: the model and how many characters it read. Vectors of
+    another model or length are not comparable; they count as missing until re-embedded."""
+    return f"{MODEL_NAME}@{embed_chars()}"
 
 
 @lru_cache(maxsize=1)

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from qingfeng.cases.models import Case, ReportedParty, Reporter
@@ -104,13 +105,13 @@ def repeat_index_case(*, case: Case, defer_embedding: bool = False) -> None:
     vector_bytes = doc.vector if doc is not None else None
     vector_model = doc.vector_model if doc is not None else ""
     vector = None
-    if text_changed or not vector_bytes or vector_model != embedding.MODEL_NAME:
+    if text_changed or not vector_bytes or vector_model != embedding.vector_tag():
         if defer_embedding:
             vector = embedding.cached_case_vector(case.title, case.description)
         else:
             vector = embedding.embed_case(case.title, case.description)
         vector_bytes = embedding.to_bytes(vector) if vector is not None else None
-        vector_model = embedding.MODEL_NAME if vector is not None else ""
+        vector_model = embedding.vector_tag() if vector is not None else ""
     if text_changed:
         if doc is not None:
             RepeatBand.objects.filter(case_id=case.pk).delete()
@@ -148,17 +149,22 @@ def repeat_index_registered(case: Case) -> None:
 FILL_BATCH = 32
 
 
+def _lacking_vector() -> Q:
+    """Rows without a usable vector: none yet, or one of another model or embedded length."""
+    return Q(vector__isnull=True) | ~Q(vector_model=embedding.vector_tag())
+
+
 def repeat_fill_vectors(*, case_ids: Iterable[int] | None = None, batch_size: int = FILL_BATCH) -> int:
-    """Embed the indexed cases whose vector is still null (all of them, or only `case_ids`).
+    """Embed the indexed cases that lack a usable vector (all of them, or only `case_ids`).
 
     Returns how many vectors were stored. Safe to run concurrently with itself and with
-    re-indexing: a vector is written only where the row still has none and still has the
+    re-indexing: a vector is written only where the row still lacks one and still has the
     text hash of the text that was embedded, so a racing task or an edit of the case in the
     meantime makes the write a no-op rather than storing a stale vector.
     """
     if not embedding.available():
         return 0
-    qs = RepeatDoc.objects.filter(vector__isnull=True).order_by("pk")
+    qs = RepeatDoc.objects.filter(_lacking_vector()).order_by("pk")
     if case_ids is not None:
         ids = sorted(set(case_ids))
         if not ids:
@@ -186,8 +192,8 @@ def _store_vectors(rows: list[tuple[int, str, str, str]], texts: list[str], vect
     written: list[tuple[int, Any]] = []
     with transaction.atomic():
         for (pk, text_hash, _title, _description), vec in zip(rows, vectors, strict=True):
-            n = RepeatDoc.objects.filter(pk=pk, vector__isnull=True, text_hash=text_hash).update(
-                vector=embedding.to_bytes(vec), vector_model=embedding.MODEL_NAME, indexed_at=now
+            n = RepeatDoc.objects.filter(_lacking_vector(), pk=pk, text_hash=text_hash).update(
+                vector=embedding.to_bytes(vec), vector_model=embedding.vector_tag(), indexed_at=now
             )
             if n:
                 written.append((pk, vec))
@@ -262,7 +268,7 @@ def _index_batch(cases: list[Case]) -> None:
                 region_code=case.region_code or "",
                 text_hash=_text_hash(case.title, case.description),
                 vector=embedding.to_bytes(vectors[i]) if vectors is not None else None,
-                vector_model=embedding.MODEL_NAME if vectors is not None else "",
+                vector_model=embedding.vector_tag() if vectors is not None else "",
                 indexed_at=now,
             )
         )

@@ -178,7 +178,7 @@ class VectorIndex:
             backend = _new_backend()
             total = 0
             last = 0
-            qs = RepeatDoc.objects.filter(vector__isnull=False, vector_model=embedding.MODEL_NAME).order_by("pk")
+            qs = RepeatDoc.objects.filter(vector__isnull=False, vector_model=embedding.vector_tag()).order_by("pk")
             while True:
                 rows = list(qs.filter(pk__gt=last).values_list("pk", "vector")[:_BATCH])
                 if not rows:
@@ -211,7 +211,7 @@ class VectorIndex:
             path.parent.mkdir(parents=True, exist_ok=True)
             backend.index.save(str(path))
             meta = {
-                "model": embedding.MODEL_NAME,
+                "model": embedding.vector_tag(),
                 "db": self._db,
                 "synced_from": (self._synced_from or timezone.now()).isoformat(),
                 "count": len(backend),
@@ -227,7 +227,7 @@ class VectorIndex:
             from usearch.index import Index
 
             meta = json.loads(path.with_suffix(".json").read_text())
-            if meta.get("model") != embedding.MODEL_NAME or meta.get("db") != self._db:
+            if meta.get("model") != embedding.vector_tag() or meta.get("db") != self._db:
                 return False
             index = Index.restore(str(path), view=False)
             if index is None:
@@ -258,7 +258,7 @@ class VectorIndex:
             since = (self._synced_from or started) - (SLACK if reconcile else SHORT_SLACK)
             recent = list(
                 RepeatDoc.objects.filter(
-                    indexed_at__gte=since, vector__isnull=False, vector_model=embedding.MODEL_NAME
+                    indexed_at__gte=since, vector__isnull=False, vector_model=embedding.vector_tag()
                 ).values_list("pk", "indexed_at")
             )
             previous = self._synced_from or started

@@ -28,7 +28,7 @@ def test_it_writes_bands_and_a_doc_and_fills_party_keys(tree) -> None:
 def test_it_stores_the_embedding_as_float16(tree) -> None:
     case = make_case(tree["county"], "侵占补偿款", TEXT)
     doc = RepeatDoc.objects.get(pk=case.pk)
-    assert doc.vector_model == embedding.MODEL_NAME
+    assert doc.vector_model == embedding.vector_tag()
     vec = embedding.from_bytes(doc.vector)
     assert vec is not None and vec.shape == (384,)
     assert abs(float(vec @ vec) - 1.0) < 0.01

@@ -110,7 +110,7 @@ def test_the_deferred_embedding_makes_a_reworded_report_findable(
     embedding.clear_cache()
     assert repeat_embed_missing_task.delay(case_ids=[earlier.pk]).get() == 1
     doc = RepeatDoc.objects.get(pk=earlier.pk)
-    assert doc.vector is not None and doc.vector_model == embedding.MODEL_NAME
+    assert doc.vector is not None and doc.vector_model == embedding.vector_tag()
     [c] = client.post("/api/v1/repeat-check/", body, format="json").json()["candidates"]
     assert c["case_number"] == earlier.number and c["flag"]
     assert "similar_meaning" in c["signals"] and "similar_text" not in c["signals"]
@@ -121,7 +121,7 @@ def test_the_task_runs_after_commit_and_fills_the_vector(register, django_captur
     with django_capture_on_commit_callbacks(execute=True):
         case = register(title=TITLE, description=BODY, reporter=ANONYMOUS, parties=[])
     doc = RepeatDoc.objects.get(pk=case.pk)
-    assert doc.vector is not None and doc.vector_model == embedding.MODEL_NAME
+    assert doc.vector is not None and doc.vector_model == embedding.vector_tag()
 
 
 @needs_model
@@ -132,7 +132,7 @@ def test_a_vector_a_check_just_computed_is_stored_at_registration(
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         case = register(title=TITLE, description=BODY + "请纪委调查。", reporter=ANONYMOUS, parties=[])
     doc = RepeatDoc.objects.get(pk=case.pk)
-    assert doc.vector is not None and doc.vector_model == embedding.MODEL_NAME
+    assert doc.vector is not None and doc.vector_model == embedding.vector_tag()
     assert len(callbacks) == 1  # only the vector index update, no embedding task
 
 
@@ -144,6 +144,28 @@ def test_a_vector_left_missing_is_filled_by_the_sweep(register) -> None:
     assert repeat_embed_missing_task.delay().get() == 3
     assert not RepeatDoc.objects.filter(pk__in=[c.pk for c in cases], vector__isnull=True).exists()
     assert repeat_embed_missing_task.delay().get() == 0
+
+
+@needs_model
+def test_vectors_of_another_embedded_length_are_not_compared_and_are_re_embedded(
+    api, staff, register, settings, django_capture_on_commit_callbacks
+) -> None:
+    client = api(staff("county"))
+    body = check_body(title=TITLE, description="2023年村里土地被征收，村主任张三把补偿款截留，至今没有发给村民。")
+    with django_capture_on_commit_callbacks(execute=True):
+        earlier = register(title=REWORDED_TITLE, description=REWORDED_BODY, reporter=ANONYMOUS, parties=[])
+    assert client.post("/api/v1/repeat-check/", body, format="json").json()["candidates"][0]["flag"]
+    # The embedded length changes: the stored vector was made from other text than a query's.
+    settings.REPEATS_EMBED_CHARS = embedding.embed_chars() // 2
+    embedding.clear_cache()
+    assert RepeatDoc.objects.get(pk=earlier.pk).vector_model != embedding.vector_tag()
+    assert client.post("/api/v1/repeat-check/", body, format="json").json()["candidates"] == []
+    # The sweep re-embeds it at the new length; then it is compared again.
+    assert repeat_embed_missing_task.delay().get() == 1
+    assert RepeatDoc.objects.get(pk=earlier.pk).vector_model == embedding.vector_tag()
+    assert repeat_embed_missing_task.delay().get() == 0
+    [c] = client.post("/api/v1/repeat-check/", body, format="json").json()["candidates"]
+    assert c["case_number"] == earlier.number and "similar_meaning" in c["signals"]
 
 
 @needs_model
