@@ -266,9 +266,9 @@ CELERY_BEAT_SCHEDULE = {
 # (held-out F1 0.94 against 0.88-0.89, benchmarks/repeats.py). Vectors remember the length they
 # were made with; after a change the periodic sweep (or `rebuild_repeat_index --missing`)
 # re-embeds them, and until then they are left out of the semantic stage.
+REPEATS_EMBED_CHARS = int(os.environ.get("QINGFENG_REPEATS_EMBED_CHARS", "128"))
 # Overrides of qingfeng.repeats.scoring.DEFAULTS (the flag thresholds), e.g. {"COS_FLAG": 0.95}.
 REPEATS_THRESHOLDS: dict[str, float] = {}
-REPEATS_EMBED_CHARS = int(os.environ.get("QINGFENG_REPEATS_EMBED_CHARS", "128"))
 # Threads per process for the embedding model. One: a web server runs several worker processes,
 # and two threads each only trade the same CPU for spinning (measured: 4 workers x 2 threads cost
 # 550 ms of CPU per portal report instead of 80).

@@ -278,6 +278,7 @@ def find_for_query(
 
     out: list[Candidate] = []
     cos_floor = threshold("COS_FLOOR")
+    tag = embedding.vector_tag()
     for case_id, row in cases.items():
         hashes = stored_reporter_hashes(
             name_hash=row["name_hash"] or "",
@@ -285,7 +286,7 @@ def find_for_query(
             phone2_hash=row["phone2_hash"] or "",
             id_number_hash=row["id_number_hash"] or "",
         )
-        vector = embedding.from_bytes(row["vector"]) if row["vector_model"] == embedding.vector_tag() else None
+        vector = embedding.from_bytes(row["vector"]) if row["vector_model"] == tag else None
         if case_id not in strong and (vector is None or q.vector is None or float(vector @ q.vector) < cos_floor):
             continue  # only the vector index proposed it, and it is not close: skip the text work
         title = title_text(row["title"], row["desc_head"])

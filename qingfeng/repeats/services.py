@@ -190,10 +190,11 @@ def repeat_fill_vectors(*, case_ids: Iterable[int] | None = None, batch_size: in
 def _store_vectors(rows: list[tuple[int, str, str, str]], texts: list[str], vectors: Any) -> int:
     now = timezone.now()
     written: list[tuple[int, Any]] = []
+    lacking, tag = _lacking_vector(), embedding.vector_tag()
     with transaction.atomic():
         for (pk, text_hash, _title, _description), vec in zip(rows, vectors, strict=True):
-            n = RepeatDoc.objects.filter(_lacking_vector(), pk=pk, text_hash=text_hash).update(
-                vector=embedding.to_bytes(vec), vector_model=embedding.vector_tag(), indexed_at=now
+            n = RepeatDoc.objects.filter(lacking, pk=pk, text_hash=text_hash).update(
+                vector=embedding.to_bytes(vec), vector_model=tag, indexed_at=now
             )
             if n:
                 written.append((pk, vec))
