@@ -16,7 +16,9 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
+# Qingfeng's faster build of the embedding engine; without a C compiler the bundled one is used.
 venv: $(STAMP)
+	@$(PY) -m qingfeng.repeats.engine --if-stale --quiet-fail
 
 node:
 	@if [ -f package-lock.json ] && command -v npm >/dev/null 2>&1; then \

