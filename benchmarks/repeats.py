@@ -12,10 +12,10 @@ Quality (all third-party texts are read from ../shared/data at run time, never s
       that is not the partner of a positive pair counts as a false positive, so precision is a
       lower bound), and pair-level P/R/F1 of "partner flagged" over both labels.
   (b) real repeats on the message board: pairs of messages by the same user (留言用户), labelled
-      by hand as same matter or not from their titles (ids below; a few ambiguous pairs left
-      out). Run through the batch tool's path in time order, with the user as a shared phone,
-      and again without it (text alone); plus pairs by different users (mined by similarity,
-      labelled the same way), which only text can tell apart.
+      blind as same matter or not from both titles and bodies by two readers (ids and protocol
+      below; pairs they disagreed on left out). Run through the batch tool's path in time order,
+      with the user as a shared phone, and again without it (text alone); plus pairs by
+      different users (mined by similarity, labelled the same way), which only text can tell apart.
   Pairs are split by a hash into a tuning half and a reporting half; thresholds are chosen on
   the tuning half only (`--tune` prints the grid) and every figure is reported on the other half.
   Baselines: brute-force character-bigram Jaccard (best threshold on the tuning half) and a
@@ -172,7 +172,10 @@ def embed_cached(texts: list[str], label: str) -> np.ndarray:
     from qingfeng.repeats import embedding
 
     CACHE.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha1(("\x00".join(texts) + embedding.MODEL_NAME).encode()).hexdigest()[:16]
+    # The engine is part of the key: its builds agree to about 1e-5, but figures should say which ran.
+    digest = hashlib.sha1(("\x00".join(texts) + embedding.MODEL_NAME + embedding.engine_in_use()).encode()).hexdigest()[
+        :16
+    ]
     path = CACHE / f"emb-{label}-{digest}.npy"
     if path.exists():
         return np.load(path)
@@ -865,7 +868,8 @@ def speed(args: argparse.Namespace) -> None:
     load_s = time.perf_counter() - t0
     rss_index = rss_mb()
     print(
-        f"{total} cases ({connection.vendor}); embed_chars={embedding.embed_chars()}; "
+        f"{total} cases ({connection.vendor}); embed_chars={embedding.embed_chars()}, "
+        f"engine {embedding.engine_in_use()}; "
         f"vector index {stats['vectors']} vectors, usearch {stats['memory_bytes'] / 2**20:.0f} MiB, "
         f"restored in {load_s:.1f}s; RSS: start {rss0:.0f} MiB, +model {rss_model:.0f} MiB, +index {rss_index:.0f} MiB",
         flush=True,

@@ -261,7 +261,8 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # Repeat detection: characters of "title, description" embedded per case (cost is about linear
-# in it: 43 ms at 64, 83 ms at 128 on one core of an earlier machine). On the message board's
+# in it: 43 ms at 64, 83 ms at 128 on one core of an earlier machine with the bundled engine;
+# 45 ms at 128 with Qingfeng's engine build on a machine where the bundled one takes 95). On the message board's
 # pairs labelled from both bodies, 128 separated same-matter pairs clearly better than 64
 # (held-out F1 0.94 against 0.88-0.89, benchmarks/repeats.py). Vectors remember the length they
 # were made with; after a change the periodic sweep (or `rebuild_repeat_index --missing`)
