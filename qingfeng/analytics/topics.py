@@ -65,8 +65,8 @@ def case_words(search_tokens: str, keywords: str) -> set[str]:
 # --- new cases ---------------------------------------------------------------------------------
 
 
-def on_registered(case: Case) -> None:
-    """REGISTRATION_HOOKS entry: tag the new case with every active topic it matches."""
+def on_registered(cases: Sequence[Case]) -> None:
+    """REGISTRATION_HOOKS entry: tag each new case with every active topic it matches."""
     topics = list(Topic.objects.filter(active=True))
     if not topics:
         return
@@ -74,13 +74,23 @@ def on_registered(case: Case) -> None:
     for t in topics:
         cat_codes.update(t.categories)
     paths = dict(Category.objects.filter(code__in=cat_codes).values_list("code", "path")) if cat_codes else {}
-    held = counting.prefetched(case, "categories")
-    case_paths = [c.path for c in held] if held is not None else list(case.categories.values_list("path", flat=True))
-    words = case_words(case.search_tokens, case.keywords)
-    matched = [t.pk for t in topics if matcher_for(t, paths).matches(words, case_paths, case.region_code)]
-    if matched:
-        TopicMatch.objects.bulk_create([TopicMatch(topic_id=t, case=case) for t in matched], ignore_conflicts=True)
-        counting.on_topics_changed(case, (), sorted(matched))
+    matchers = [matcher_for(t, paths) for t in topics]
+    found: list[tuple[Case, list[int]]] = []
+    for case in cases:
+        held = counting.prefetched(case, "categories")
+        case_paths = (
+            [c.path for c in held] if held is not None else list(case.categories.values_list("path", flat=True))
+        )
+        words = case_words(case.search_tokens, case.keywords)
+        matched = [m.topic_id for m in matchers if m.matches(words, case_paths, case.region_code)]
+        if matched:
+            found.append((case, matched))
+    if found:
+        TopicMatch.objects.bulk_create(
+            [TopicMatch(topic_id=t, case=case) for case, matched in found for t in matched], ignore_conflicts=True
+        )
+        for case, matched in found:
+            counting.on_topics_changed(case, (), sorted(matched))
 
 
 # --- definitions -------------------------------------------------------------------------------

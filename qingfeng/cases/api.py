@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import FileResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -19,8 +21,8 @@ from qingfeng.cases.models import Attachment
 from qingfeng.cases.selectors import CaseFilters, case_detail_prefetch, case_get_for_user, case_list
 from qingfeng.cases.services import case_transition
 from qingfeng.cases.workflow import Action
-from qingfeng.core.errors import NotFound, PermissionDenied, ValidationFailed
-from qingfeng.intake.services import RegistrationInput, case_register
+from qingfeng.core.errors import NotFound, PermissionDenied, TooLarge, ValidationFailed
+from qingfeng.intake.services import RegistrationInput, case_register, case_register_many
 from qingfeng.offices.models import Office
 from qingfeng.offices.selectors import office_is_in_subtree
 from qingfeng.protection.selectors import HANDLING_ROLES
@@ -110,6 +112,58 @@ class CaseListCreateApi(APIView):
         found = repeat_check(data=data, viewer_office=office, exclude_case_id=case.pk, embed=False)
         context = {"repeat_candidates": [candidate_payload(c) for c in found]}
         return Response(s.CaseCreatedSerializer(case, context=context).data, status=status.HTTP_201_CREATED)
+
+
+class CaseBatchCreateApi(APIView):
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        request=s.RegistrationBatchSerializer,
+        responses={201: s.CaseBatchCreatedSerializer},
+        summary="Register several reports at once (all or none)",
+        description=(
+            "Each item of `reports` is the JSON of `POST /api/v1/cases/`, without files. Every report is "
+            "validated first; if any is not valid, none is registered and the errors name `reports[i].field`. "
+            "Numbers follow the order of the list. The answer lists the new cases; their repeat candidates "
+            "come from `POST /api/v1/repeat-check/` or the case page."
+        ),
+    )
+    def post(self, request: Request) -> Response:
+        office = _office_of(request)
+        if not request.user.has_role(*REGISTER_ROLES):  # type: ignore[union-attr]
+            raise PermissionDenied(_("Only intake clerks and petition office heads register reports."))
+        outer = s.RegistrationBatchSerializer(data=request.data)
+        outer.is_valid(raise_exception=True)
+        reports = outer.validated_data["reports"]
+        limit = settings.REGISTRATION_BATCH_MAX
+        if len(reports) > limit:
+            raise TooLarge(
+                _("At most %(limit)d reports per batch; this one has %(n)d. Split it.")
+                % {"limit": limit, "n": len(reports)}
+            )
+        items: list[RegistrationInput] = []
+        # Shape errors (400) as single registration gives them, named reports[i].field.
+        errors: dict[str, Any] = {}
+        for i, raw in enumerate(reports):
+            if raw.get("attachments"):
+                errors[f"reports[{i}]"] = {"attachments": [_("Files go with single registration, not in a batch.")]}
+                continue
+            ser = s.RegistrationSerializer(data=raw)
+            if ser.is_valid():
+                items.append(ser.to_input())
+            else:
+                errors[f"reports[{i}]"] = ser.errors
+        if errors:
+            raise DRFValidationError(errors)
+        cases = case_register_many(items=items, office=office, actor=request.user)  # type: ignore[arg-type]
+        body = {
+            "count": len(cases),
+            "cases": [
+                {"number": c.number, "status": c.status, "title": c.title, "url": f"/api/v1/cases/{c.number}/"}
+                for c in cases
+            ],
+        }
+        return Response(s.CaseBatchCreatedSerializer(body).data, status=status.HTTP_201_CREATED)
 
 
 class RepeatCheckApi(APIView):

@@ -5,6 +5,7 @@ from qingfeng.cases.workflow import TRANSITIONS
 
 urlpatterns = [
     path("cases/", api.CaseListCreateApi.as_view(), name="api-cases"),
+    path("cases/batch/", api.CaseBatchCreateApi.as_view(), name="api-cases-batch"),
     path("repeat-check/", api.RepeatCheckApi.as_view(), name="api-repeat-check"),
     path("cases/<str:number>/", api.CaseDetailApi.as_view(), name="api-case-detail"),
     path(

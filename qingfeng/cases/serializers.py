@@ -98,6 +98,24 @@ class RegistrationSerializer(serializers.Serializer):
         )
 
 
+class RegistrationBatchSerializer(serializers.Serializer):
+    """Several reports, each the JSON of single registration (without files)."""
+
+    reports = serializers.ListField(child=serializers.DictField(), allow_empty=False)
+
+
+class CaseBatchItemSerializer(serializers.Serializer):
+    number = serializers.CharField()
+    status = serializers.CharField()
+    title = serializers.CharField()
+    url = serializers.CharField()
+
+
+class CaseBatchCreatedSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    cases = CaseBatchItemSerializer(many=True)
+
+
 # --- output --------------------------------------------------------------------------------
 
 # The need-to-know rule lives in one place: qingfeng.protection.selectors (re-exported here).

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -44,21 +46,31 @@ def case_next_number(*, office: Office, year: int) -> str:
     concurrent registrations queue on it and a rolled-back registration gives its number
     back: no gaps, no clashes.
     """
+    return case_next_numbers(office=office, year=year, count=1)[0]
+
+
+def case_next_numbers(*, office: Office, year: int, count: int) -> list[str]:
+    """The next `count` case numbers for an office and year, consecutive, with one upsert (see
+    `case_next_number`: the row stays locked until commit)."""
     table = connection.ops.quote_name(CaseNumberSequence._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (office_id, year, last_value) VALUES (%s, %s, 1) "
-            f"ON CONFLICT (office_id, year) DO UPDATE SET last_value = {table}.last_value + 1 "
+            f"INSERT INTO {table} (office_id, year, last_value) VALUES (%s, %s, %s) "
+            f"ON CONFLICT (office_id, year) DO UPDATE SET last_value = {table}.last_value + %s "
             "RETURNING last_value",
-            [office.pk, year],
+            [office.pk, year, count, count],
         )
-        (value,) = cursor.fetchone()
-    return f"{office.code}-{year}-{value:06d}"
+        (last,) = cursor.fetchone()
+    return [f"{office.code}-{year}-{value:06d}" for value in range(last - count + 1, last + 1)]
 
 
 def case_grant_access(*, case: Case, office: Office) -> None:
+    case_grant_access_many(cases=[case], office=office)
+
+
+def case_grant_access_many(*, cases: Sequence[Case], office: Office) -> None:
     CaseAccess.objects.bulk_create(
-        [CaseAccess(case=case, office=office, received_at=case.received_at)], ignore_conflicts=True
+        [CaseAccess(case=case, office=office, received_at=case.received_at) for case in cases], ignore_conflicts=True
     )
 
 
@@ -90,6 +102,68 @@ def event_record(
     for hook in EVENT_HOOKS:
         hook(case, event)
     return event
+
+
+def event_record_many(
+    *,
+    cases: Sequence[Case],
+    action: str,
+    from_status: str,
+    actor: User | None,
+    office: Office,
+    data: Sequence[dict[str, Any]],
+    at: datetime,
+) -> list[CaseEvent]:
+    """The same action on several cases (bulk registration): one insert, then the hooks per event.
+    Each event's to-state is its case's status."""
+    events = CaseEvent.objects.bulk_create(
+        [
+            CaseEvent(
+                case=case,
+                action=action,
+                from_status=from_status,
+                to_status=case.status,
+                actor=actor,
+                office=office,
+                data=d,
+                created_at=at,
+            )
+            for case, d in zip(cases, data, strict=True)
+        ]
+    )
+    bulk = Bulk(cases=tuple(cases))
+    token = _bulk.set(bulk)
+    try:
+        for k, (case, event) in enumerate(zip(cases, events, strict=True)):
+            bulk.later = frozenset(c.pk for c in cases[k + 1 :])
+            for hook in EVENT_HOOKS:
+                hook(case, event)
+    finally:
+        _bulk.reset(token)
+    return events
+
+
+@dataclass
+class Bulk:
+    """What event hooks may know while `event_record_many` runs them case after case.
+
+    `later`: the cases written with this one that come after it. One-by-one registration would
+    not have written their rows yet, so a hook that reads other cases' rows (the person counts
+    read the reporter's other reports) leaves them out, to count exactly the same.
+    `scratch`: a hook's reads shared across the cases of one bulk write (office chains …).
+    """
+
+    cases: tuple[Case, ...]
+    later: frozenset[int] = frozenset()
+    scratch: dict[str, Any] = field(default_factory=dict)
+
+
+_bulk: ContextVar[Bulk | None] = ContextVar("bulk_events", default=None)
+
+
+def current_bulk() -> Bulk | None:
+    """The bulk write whose event hooks are running, if any."""
+    return _bulk.get()
 
 
 # --- parameter checks --------------------------------------------------------------------

@@ -18,7 +18,7 @@ from qingfeng.accounts.models import User
 from qingfeng.cases.attachments import CheckedFile, attachment_store, check_upload
 from qingfeng.cases.choices import Channel, Gender, ItemType, PartyKind, Rank, Source, Urgency
 from qingfeng.cases.models import Case, Category, ReportedParty, Reporter, Tag
-from qingfeng.cases.services import case_grant_access, case_next_number, event_record
+from qingfeng.cases.services import case_grant_access_many, case_next_numbers, event_record_many
 from qingfeng.cases.workflow import Action
 from qingfeng.core import crypto, lastwrites
 from qingfeng.core.errors import ValidationFailed
@@ -30,9 +30,10 @@ from qingfeng.notifications.services import notification_create
 from qingfeng.offices.models import Office
 from qingfeng.repeats.normalize import party_match_key
 
-# Hooks run inside the registration transaction, after the case and its parts exist
-# (repeat index, special-topic tagging, statistics). Each receives the new case.
-REGISTRATION_HOOKS: list[Callable[[Case], None]] = []
+# Hooks run inside the registration transaction, after the cases and their parts exist
+# (repeat index, special-topic tagging, the audit entry). Each receives the new cases, in
+# registration order: one for `case_register`, several for `case_register_many`.
+REGISTRATION_HOOKS: list[Callable[[Sequence[Case]], None]] = []
 
 _REGION = re.compile(r"^\d{2}(\d{2}(\d{2}(\d{3})?)?)?$")
 
@@ -228,24 +229,28 @@ def _hold(case: Case, name: str, rows: Sequence[Any]) -> None:
     cache[name] = qs
 
 
-@transaction.atomic
-def case_register(
-    *,
+@dataclass
+class _Prepared:
+    """One report turned into unsaved rows, everything computed that needs no lock."""
+
+    case: Case
+    reporter: Reporter
+    parties: list[ReportedParty]
+    categories: list[Category]
+    tags: list[Tag]
+    files: list[CheckedFile]
+    year: int
+
+
+def _prepare(
     data: RegistrationInput,
+    checked: tuple[list[Category], list[Tag], list[CheckedFile]],
+    *,
     office: Office,
     actor: User | None,
-    event_data: dict[str, Any] | None = None,
-    notify: bool = True,
-) -> Case:
-    """Register one report at `office`. Validates everything first; writes all or nothing.
-
-    Everything that needs no lock (validation, word segmentation, deadlines, encryption) is
-    done before the first write. The office's number sequence is locked from the case insert
-    to commit; rows every registration shares (count-table totals, the audit chain head) are
-    written last (`hot_rows_last`), so they stay locked only for the commit.
-    """
-    categories, tags, files = validate_registration(data)
-    now = timezone.now()
+    now: datetime,
+) -> _Prepared:
+    categories, tags, files = checked
     received_at = data.received_at or now
     local_received = timezone.localtime(received_at)
     title = clean_whitespace(data.title)[:200]
@@ -277,46 +282,130 @@ def case_register(
     if case.is_real_name:
         case_start_deadline(case, rules.ACCEPTANCE_NOTICE, local_received.date())
     case_refresh_next_deadline(case)
-    reporter = _reporter(case, data.reporter)
-    parties = [_party(case, p) for p in data.parties]
+    return _Prepared(
+        case=case,
+        reporter=_reporter(case, data.reporter),
+        parties=[_party(case, p) for p in data.parties],
+        categories=categories,
+        tags=tags,
+        files=files,
+        year=local_received.year,
+    )
+
+
+@transaction.atomic
+def case_register(
+    *,
+    data: RegistrationInput,
+    office: Office,
+    actor: User | None,
+    event_data: dict[str, Any] | None = None,
+    notify: bool = True,
+) -> Case:
+    """Register one report at `office`. Validates everything first; writes all or nothing.
+
+    Everything that needs no lock (validation, word segmentation, deadlines, encryption) is
+    done before the first write. The office's number sequence is locked from the case insert
+    to commit; rows every registration shares (count-table totals, the audit chain head) are
+    written last (`hot_rows_last`), so they stay locked only for the commit.
+    """
+    checked = validate_registration(data)
+    now = timezone.now()
+    prepared = _prepare(data, checked, office=office, actor=actor, now=now)
+    return _write([prepared], office=office, actor=actor, event_data=event_data, notify=notify, now=now)[0]
+
+
+@transaction.atomic
+def case_register_many(
+    *,
+    items: Sequence[RegistrationInput],
+    office: Office,
+    actor: User | None,
+    event_data: dict[str, Any] | None = None,
+    notify: bool = True,
+) -> list[Case]:
+    """Register several reports at `office` in one transaction: all of them or none.
+
+    The same rows as one `case_register` per report, in order (numbers follow the order of
+    `items`), written with one statement per table instead of one per report, for offices that
+    register in bulk (a day's letters scanned together, an online queue). Every report is
+    validated first; field errors are named `reports[i].field`.
+    """
+    errors: dict[str, list[str]] = {}
+    checked = []
+    for i, data in enumerate(items):
+        try:
+            checked.append(validate_registration(data))
+        except ValidationFailed as exc:
+            for name, messages in exc.fields.items():
+                errors[f"reports[{i}].{name}"] = messages
+    if errors:
+        raise ValidationFailed(errors, _("Some reports are not valid; none was registered."))
+    now = timezone.now()
+    prepared = [_prepare(d, c, office=office, actor=actor, now=now) for d, c in zip(items, checked, strict=True)]
+    return _write(prepared, office=office, actor=actor, event_data=event_data, notify=notify, now=now)
+
+
+def _write(
+    prepared: list[_Prepared],
+    *,
+    office: Office,
+    actor: User | None,
+    event_data: dict[str, Any] | None,
+    notify: bool,
+    now: datetime,
+) -> list[Case]:
+    cases = [p.case for p in prepared]
+    if not cases:
+        return []
     with lastwrites.hot_rows_last():
-        case.number = case_next_number(office=office, year=local_received.year)
-        case.save(force_insert=True)
-        reporter.case = case  # the case has its id now
-        reporter.save(force_insert=True)
-        for party in parties:
-            party.case = case
-        ReportedParty.objects.bulk_create(parties)
-        if categories:
-            Case.categories.through.objects.bulk_create(
-                [Case.categories.through(case_id=case.pk, category_id=c.pk) for c in categories]
-            )
-        if tags:
-            Case.tags.through.objects.bulk_create([Case.tags.through(case_id=case.pk, tag_id=t.pk) for t in tags])
-        _hold(case, "categories", categories)
-        _hold(case, "tags", tags)
-        _hold(case, "reported_parties", parties)
-        case_grant_access(case=case, office=office)
-        for checked in files:
-            attachment_store(case=case, checked=checked, uploaded_by=actor)
-        event_record(
-            case=case,
+        by_year: dict[int, list[Case]] = {}
+        for p in prepared:
+            by_year.setdefault(p.year, []).append(p.case)
+        for year, group in sorted(by_year.items()):
+            for case, number in zip(group, case_next_numbers(office=office, year=year, count=len(group)), strict=True):
+                case.number = number
+        Case.objects.bulk_create(cases)
+        if any(case.pk is None for case in cases):  # a backend that cannot return ids from a bulk insert
+            raise RuntimeError("bulk registration needs a database that returns inserted ids")
+        for p in prepared:
+            p.reporter.case = p.case  # the case has its id now
+            for party in p.parties:
+                party.case = p.case
+        Reporter.objects.bulk_create([p.reporter for p in prepared])
+        ReportedParty.objects.bulk_create([party for p in prepared for party in p.parties])
+        links = [Case.categories.through(case_id=p.case.pk, category_id=c.pk) for p in prepared for c in p.categories]
+        if links:
+            Case.categories.through.objects.bulk_create(links)
+        tag_links = [Case.tags.through(case_id=p.case.pk, tag_id=t.pk) for p in prepared for t in p.tags]
+        if tag_links:
+            Case.tags.through.objects.bulk_create(tag_links)
+        for p in prepared:
+            _hold(p.case, "categories", p.categories)
+            _hold(p.case, "tags", p.tags)
+            _hold(p.case, "reported_parties", p.parties)
+        case_grant_access_many(cases=cases, office=office)
+        for p in prepared:
+            for checked in p.files:
+                attachment_store(case=p.case, checked=checked, uploaded_by=actor)
+        event_record_many(
+            cases=cases,
             action=Action.REGISTER,
             from_status="",
-            to_status=case.status,
             actor=actor,
             office=office,
-            data={"channel": case.channel, **(event_data or {})},
+            data=[{"channel": case.channel, **(event_data or {})} for case in cases],
             at=now,
         )
         if actor is None and notify:
             # Nobody at the office typed it in (online, import): tell the office it arrived.
-            notification_create(
-                office_id=office.pk,
-                case_id=case.pk,
-                kind=Notification.Kind.NEW_CASE,
-                message=_("New report %(number)s: %(title)s") % {"number": case.number, "title": title},
-            )
+            for case in cases:
+                notification_create(
+                    office_id=office.pk,
+                    case_id=case.pk,
+                    kind=Notification.Kind.NEW_CASE,
+                    message=_("New report %(number)s: %(title)s") % {"number": case.number, "title": case.title},
+                )
         for hook in REGISTRATION_HOOKS:
-            hook(case)
-    return case
+            hook(cases)
+    return cases

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -79,20 +80,21 @@ def audit_identity_view(*, actor: User, case: Case, channel: str) -> AuditEntry:
     )
 
 
-def audit_registration(case: Case) -> None:
+def audit_registration(cases: Sequence[Case]) -> None:
     """Registration hook (intake.services.REGISTRATION_HOOKS): record that an identity was stored."""
-    reporter = getattr(case, "reporter", None)
-    if reporter is None or (reporter.is_anonymous and not reporter.phone):
-        return
-    audit_record(
-        actor=case.created_by,
-        action="identity_register",
-        object_type="case",
-        object_id=case.number,
-        office=case.received_office_id,
-        detail={"real_name": not reporter.is_anonymous, "channel": case.channel},
-        last=True,
-    )
+    for case in cases:
+        reporter = getattr(case, "reporter", None)
+        if reporter is None or (reporter.is_anonymous and not reporter.phone):
+            continue
+        audit_record(
+            actor=case.created_by,
+            action="identity_register",
+            object_type="case",
+            object_id=case.number,
+            office=case.received_office_id,
+            detail={"real_name": not reporter.is_anonymous, "channel": case.channel},
+            last=True,
+        )
 
 
 def _grant_days() -> int:

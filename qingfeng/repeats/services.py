@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import transaction
@@ -139,9 +139,117 @@ def repeat_index_case(*, case: Case, defer_embedding: bool = False) -> None:
         dispatch(repeat_embed_missing_task, case_ids=[case.pk])
 
 
-def repeat_index_registered(case: Case) -> None:
-    """Registration hook (intake.services.REGISTRATION_HOOKS): index the new case in its transaction."""
-    repeat_index_case(case=case, defer_embedding=True)
+def repeat_index_registered(cases: Sequence[Case]) -> None:
+    """Registration hook (intake.services.REGISTRATION_HOOKS): index the new cases in their
+    transaction, as `repeat_index_case(defer_embedding=True)` would one by one, with one
+    statement per table for all of them."""
+    if len(cases) == 1:
+        repeat_index_case(case=cases[0], defer_embedding=True)
+        return
+    now = timezone.now()
+    persons = reporter_person_keys(keysets=[_reporter_hashes(case).identity_keys for case in cases])
+    stale: list[ReportedParty] = []
+    bands: list[RepeatBand] = []
+    docs: list[RepeatDoc] = []
+    with_vector: list[tuple[int, Any]] = []
+    lacking: list[int] = []
+    tag = embedding.vector_tag()
+    for case, person in zip(cases, persons, strict=True):
+        for party in case.reported_parties.all():  # held by registration: no query
+            key = party_match_key(party.name, party.unit)
+            if party.match_key != key:
+                party.match_key = key
+                stale.append(party)
+        vector = embedding.cached_case_vector(case.title, case.description)
+        sig = minhash.signature(shingles(case_text(case.title, case.description)))
+        bands.extend(RepeatBand(band=b, case_id=case.pk) for b in minhash.bands(sig))
+        docs.append(
+            RepeatDoc(
+                case_id=case.pk,
+                reporter_key=person,
+                region_code=case.region_code or "",
+                text_hash=_text_hash(case.title, case.description),
+                vector=embedding.to_bytes(vector) if vector is not None else None,
+                vector_model=tag if vector is not None else "",
+                indexed_at=now,
+            )
+        )
+        if vector is not None:
+            with_vector.append((case.pk, vector))
+        else:
+            lacking.append(case.pk)
+    if stale:
+        ReportedParty.objects.bulk_update(stale, ["match_key"])
+    RepeatBand.objects.bulk_create(bands)
+    RepeatDoc.objects.bulk_create(docs)
+    if with_vector:
+
+        def mirror() -> None:
+            for pk, vec in with_vector:
+                vector_index.add(case_id=pk, vector=vec, indexed_at=now)
+
+        transaction.on_commit(mirror)
+    if lacking and embedding.available():
+        from qingfeng.core.tasks import dispatch
+        from qingfeng.repeats.tasks import repeat_embed_missing_task
+
+        dispatch(repeat_embed_missing_task, case_ids=lacking)
+
+
+def reporter_person_keys(*, keysets: Sequence[Sequence[str]]) -> list[int | None]:
+    """`reporter_person_key` for several reports in order, as if registered one after another.
+
+    Reports that share a key (with each other or with an earlier report) end in one cluster,
+    the oldest. Reporters never seen before (the common case) get their clusters and keys with
+    one insert each; any report touching an existing cluster, or whose keys another
+    registration took meanwhile, goes through `reporter_person_key` itself.
+    """
+    keysets = [list(dict.fromkeys(keys)) for keys in keysets]
+    every = {k for keys in keysets for k in keys}
+    if not every:
+        return [None] * len(keysets)
+    found = dict(RepeatPersonKey.objects.filter(key__in=every).values_list("key", "person_id"))
+    # Keys joined by a shared report form one component (union-find over keys).
+    parent: dict[str, str] = {k: k for k in every}
+
+    def root(k: str) -> str:
+        while parent[k] != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    for keys in keysets:
+        for k in keys[1:]:
+            parent[root(k)] = root(keys[0])
+    members: dict[str, list[str]] = {}
+    for k in every:
+        members.setdefault(root(k), []).append(k)
+    person_of: dict[str, int] = {}
+    fresh = [r for r, keys in members.items() if not any(k in found for k in keys)]
+    if fresh:
+        created = RepeatPerson.objects.bulk_create([RepeatPerson() for _ in fresh])
+        assigned = {r: p.pk for r, p in zip(fresh, created, strict=True)}
+        RepeatPersonKey.objects.bulk_create(
+            [RepeatPersonKey(key=k, person_id=assigned[r]) for r in fresh for k in members[r]], ignore_conflicts=True
+        )
+        stored = dict(
+            RepeatPersonKey.objects.filter(key__in=[k for r in fresh for k in members[r]]).values_list(
+                "key", "person_id"
+            )
+        )
+        for r in fresh:
+            if all(stored.get(k) == assigned[r] for k in members[r]):
+                person_of[r] = assigned[r]
+    for r, keys in members.items():
+        if r not in person_of:
+            # An existing cluster (a repeat reporter), or a race lost: the one-report path merges.
+            person = reporter_person_key(keys=sorted(keys))
+            assert person is not None
+            person_of[r] = person
+    orphans = [pk for r, pk in assigned.items() if person_of[r] != pk] if fresh else []
+    if orphans:
+        RepeatPerson.objects.filter(pk__in=orphans, keys__isnull=True).delete()
+    return [person_of[root(keys[0])] if keys else None for keys in keysets]
 
 
 # How many texts one embedding call takes while filling missing vectors (the model runs the
