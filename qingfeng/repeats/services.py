@@ -153,7 +153,6 @@ def repeat_index_registered(cases: Sequence[Case]) -> None:
     docs: list[RepeatDoc] = []
     with_vector: list[tuple[int, Any]] = []
     lacking: list[int] = []
-    tag = embedding.vector_tag()
     for case, person in zip(cases, persons, strict=True):
         for party in case.reported_parties.all():  # held by registration: no query
             key = party_match_key(party.name, party.unit)
@@ -161,19 +160,9 @@ def repeat_index_registered(cases: Sequence[Case]) -> None:
                 party.match_key = key
                 stale.append(party)
         vector = embedding.cached_case_vector(case.title, case.description)
-        sig = minhash.signature(shingles(case_text(case.title, case.description)))
-        bands.extend(RepeatBand(band=b, case_id=case.pk) for b in minhash.bands(sig))
-        docs.append(
-            RepeatDoc(
-                case_id=case.pk,
-                reporter_key=person,
-                region_code=case.region_code or "",
-                text_hash=_text_hash(case.title, case.description),
-                vector=embedding.to_bytes(vector) if vector is not None else None,
-                vector_model=tag if vector is not None else "",
-                indexed_at=now,
-            )
-        )
+        doc, case_bands = _index_rows(case, person=person, vector=vector, now=now)
+        docs.append(doc)
+        bands.extend(case_bands)
         if vector is not None:
             with_vector.append((case.pk, vector))
         else:
@@ -194,6 +183,21 @@ def repeat_index_registered(cases: Sequence[Case]) -> None:
         from qingfeng.repeats.tasks import repeat_embed_missing_task
 
         dispatch(repeat_embed_missing_task, case_ids=lacking)
+
+
+def _index_rows(case: Case, *, person: int | None, vector: Any, now: Any) -> tuple[RepeatDoc, list[RepeatBand]]:
+    """A new case's index rows, unsaved: its document row and its MinHash band rows."""
+    sig = minhash.signature(shingles(case_text(case.title, case.description)))
+    doc = RepeatDoc(
+        case_id=case.pk,
+        reporter_key=person,
+        region_code=case.region_code or "",
+        text_hash=_text_hash(case.title, case.description),
+        vector=embedding.to_bytes(vector) if vector is not None else None,
+        vector_model=embedding.vector_tag() if vector is not None else "",
+        indexed_at=now,
+    )
+    return doc, [RepeatBand(band=b, case_id=case.pk) for b in minhash.bands(sig)]
 
 
 def reporter_person_keys(*, keysets: Sequence[Sequence[str]]) -> list[int | None]:
@@ -368,19 +372,9 @@ def _index_batch(cases: list[Case]) -> None:
         keys = reporters.get(case.pk, ReporterHashes()).identity_keys
         person = reporter_person_key(keys=keys)
         doc_keys.append(keys)
-        sig = minhash.signature(shingles(case_text(case.title, case.description)))
-        band_rows += [RepeatBand(band=b, case_id=case.pk) for b in minhash.bands(sig)]
-        docs.append(
-            RepeatDoc(
-                case_id=case.pk,
-                reporter_key=person,
-                region_code=case.region_code or "",
-                text_hash=_text_hash(case.title, case.description),
-                vector=embedding.to_bytes(vectors[i]) if vectors is not None else None,
-                vector_model=embedding.vector_tag() if vectors is not None else "",
-                indexed_at=now,
-            )
-        )
+        doc, case_bands = _index_rows(case, person=person, vector=vectors[i] if vectors is not None else None, now=now)
+        docs.append(doc)
+        band_rows += case_bands
     # A later case of the batch may have merged a cluster an earlier one was given.
     final = dict(
         RepeatPersonKey.objects.filter(key__in={k for ks in doc_keys for k in ks}).values_list("key", "person_id")
