@@ -62,12 +62,11 @@ def simulate_provincial_intake(share: int = 5) -> None:
     from qingfeng.offices.models import Office
 
     with connection.cursor() as cur:
-        cur.execute(
-            "SELECT o.id, o.path FROM offices_office o WHERE o.level = 1 AND NOT EXISTS "
-            "(SELECT 1 FROM cases_caseaccess a WHERE a.office_id = o.id) ORDER BY o.code"
-        )
+        # Every run, not only the first: with --reuse the database may have grown since, and the
+        # insert skips the rows it already has.
+        cur.execute("SELECT o.id, o.path FROM offices_office o WHERE o.level = 1 ORDER BY o.code")
         rows = cur.fetchall()
-        if len(rows) < Office.objects.filter(level=1).count():
+        if not rows:
             return
         best = max(rows, key=lambda r: Office.objects.filter(path__startswith=r[1]).count())
         cur.execute(
