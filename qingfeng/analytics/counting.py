@@ -392,7 +392,7 @@ def _person_rows(key: str, case_id: int) -> list[tuple[Any, ...]]:
 
 
 def _held_person_key(case: Case) -> str | None:
-    """The person key of a case whose reporter registration holds in memory (None if it does not)."""
+    """The person key of a case whose reporter is held in memory (None when it is not loaded)."""
     if not Case.reporter.is_cached(case):  # type: ignore[attr-defined]
         return None
     held: Reporter | None = Case.reporter.related.get_cached_value(case)  # type: ignore[attr-defined,assignment]
@@ -404,19 +404,15 @@ def _held_person_key(case: Case) -> str | None:
 
 
 def _person_delta(case: Case, before: CaseState | None, after: CaseState, chains: Chains) -> Counter[Key]:
-    if Case.reporter.is_cached(case):  # type: ignore[attr-defined]
-        held: Reporter | None = Case.reporter.related.get_cached_value(case)  # type: ignore[attr-defined,assignment]
-        rep: tuple[str, str, str] | None = (
-            (held.id_number_hash, held.phone_hash, held.name_hash) if held is not None else None
-        )
-    else:
+    key = _held_person_key(case)
+    if key is None:
         rep = Reporter.objects.filter(case_id=case.pk).values_list("id_number_hash", "phone_hash", "name_hash").first()
-    key = person_key(
-        id_number_hash=rep[0] if rep else "",
-        phone_hash=rep[1] if rep else "",
-        name_hash=rep[2] if rep else "",
-        case_id=case.pk,
-    )
+        key = person_key(
+            id_number_hash=rep[0] if rep else "",
+            phone_hash=rep[1] if rep else "",
+            name_hash=rep[2] if rep else "",
+            case_id=case.pk,
+        )
 
     def one(state: CaseState, case_id: int) -> PersonCase:
         day = state.day

@@ -73,8 +73,12 @@ def _reporter_hashes(case: Case) -> ReporterHashes:
 
 def _fill_party_keys(case: Case) -> None:
     """Make ReportedParty.match_key the key this app looks up (fills empty or differently normalised keys)."""
+    _save_party_keys(ReportedParty.objects.filter(case=case).only("pk", "name", "unit", "match_key"))
+
+
+def _save_party_keys(parties: Iterable[ReportedParty]) -> None:
     changed = []
-    for party in ReportedParty.objects.filter(case=case).only("pk", "name", "unit", "match_key"):
+    for party in parties:
         key = party_match_key(party.name, party.unit)
         if party.match_key != key:
             party.match_key = key
@@ -130,47 +134,14 @@ def repeat_index_case(*, case: Case, defer_embedding: bool = False) -> None:
     else:
         RepeatDoc.objects.filter(pk=case.pk).update(**fields)
     if vector is not None:
-        case_id, vec = case.pk, vector
-        transaction.on_commit(lambda: vector_index.add(case_id=case_id, vector=vec, indexed_at=now))
-    elif vector_bytes is None and embedding.available():
-        from qingfeng.core.tasks import dispatch
-        from qingfeng.repeats.tasks import repeat_embed_missing_task
-
-        dispatch(repeat_embed_missing_task, case_ids=[case.pk])
+        _after_commit(with_vector=[(case.pk, vector)], lacking=[], now=now)
+    elif vector_bytes is None:
+        _after_commit(with_vector=[], lacking=[case.pk], now=now)
 
 
-def repeat_index_registered(cases: Sequence[Case]) -> None:
-    """Registration hook (intake.services.REGISTRATION_HOOKS): index the new cases in their
-    transaction, as `repeat_index_case(defer_embedding=True)` would one by one, with one
-    statement per table for all of them."""
-    if len(cases) == 1:
-        repeat_index_case(case=cases[0], defer_embedding=True)
-        return
-    now = timezone.now()
-    persons = reporter_person_keys(keysets=[_reporter_hashes(case).identity_keys for case in cases])
-    stale: list[ReportedParty] = []
-    bands: list[RepeatBand] = []
-    docs: list[RepeatDoc] = []
-    with_vector: list[tuple[int, Any]] = []
-    lacking: list[int] = []
-    for case, person in zip(cases, persons, strict=True):
-        for party in case.reported_parties.all():  # held by registration: no query
-            key = party_match_key(party.name, party.unit)
-            if party.match_key != key:
-                party.match_key = key
-                stale.append(party)
-        vector = embedding.cached_case_vector(case.title, case.description)
-        doc, case_bands = _index_rows(case, person=person, vector=vector, now=now)
-        docs.append(doc)
-        bands.extend(case_bands)
-        if vector is not None:
-            with_vector.append((case.pk, vector))
-        else:
-            lacking.append(case.pk)
-    if stale:
-        ReportedParty.objects.bulk_update(stale, ["match_key"])
-    RepeatBand.objects.bulk_create(bands)
-    RepeatDoc.objects.bulk_create(docs)
+def _after_commit(*, with_vector: list[tuple[int, Any]], lacking: list[int], now: Any) -> None:
+    """Once the index rows are committed: mirror the new vectors in this process's vector index,
+    and have the cases without one embedded by a task."""
     if with_vector:
 
         def mirror() -> None:
@@ -183,6 +154,35 @@ def repeat_index_registered(cases: Sequence[Case]) -> None:
         from qingfeng.repeats.tasks import repeat_embed_missing_task
 
         dispatch(repeat_embed_missing_task, case_ids=lacking)
+
+
+def repeat_index_registered(cases: Sequence[Case]) -> None:
+    """Registration hook (intake.services.REGISTRATION_HOOKS): index the new cases in their
+    transaction, as `repeat_index_case(defer_embedding=True)` would one by one, with one
+    statement per table for all of them."""
+    if len(cases) == 1:
+        repeat_index_case(case=cases[0], defer_embedding=True)
+        return
+    now = timezone.now()
+    persons = reporter_person_keys(keysets=[_reporter_hashes(case).identity_keys for case in cases])
+    # The parties registration holds in memory: no query.
+    _save_party_keys(party for case in cases for party in case.reported_parties.all())
+    bands: list[RepeatBand] = []
+    docs: list[RepeatDoc] = []
+    with_vector: list[tuple[int, Any]] = []
+    lacking: list[int] = []
+    for case, person in zip(cases, persons, strict=True):
+        vector = embedding.cached_case_vector(case.title, case.description)
+        doc, case_bands = _index_rows(case, person=person, vector=vector, now=now)
+        docs.append(doc)
+        bands.extend(case_bands)
+        if vector is not None:
+            with_vector.append((case.pk, vector))
+        else:
+            lacking.append(case.pk)
+    RepeatBand.objects.bulk_create(bands)
+    RepeatDoc.objects.bulk_create(docs)
+    _after_commit(with_vector=with_vector, lacking=lacking, now=now)
 
 
 def _index_rows(case: Case, *, person: int | None, vector: Any, now: Any) -> tuple[RepeatDoc, list[RepeatBand]]:
@@ -229,6 +229,7 @@ def reporter_person_keys(*, keysets: Sequence[Sequence[str]]) -> list[int | None
     for k in every:
         members.setdefault(root(k), []).append(k)
     person_of: dict[str, int] = {}
+    assigned: dict[str, int] = {}
     fresh = [r for r, keys in members.items() if not any(k in found for k in keys)]
     if fresh:
         created = RepeatPerson.objects.bulk_create([RepeatPerson() for _ in fresh])
@@ -250,7 +251,7 @@ def reporter_person_keys(*, keysets: Sequence[Sequence[str]]) -> list[int | None
             person = reporter_person_key(keys=sorted(keys))
             assert person is not None
             person_of[r] = person
-    orphans = [pk for r, pk in assigned.items() if person_of[r] != pk] if fresh else []
+    orphans = [pk for r, pk in assigned.items() if person_of[r] != pk]
     if orphans:
         RepeatPerson.objects.filter(pk__in=orphans, keys__isnull=True).delete()
     return [person_of[root(keys[0])] if keys else None for keys in keysets]
