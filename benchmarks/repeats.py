@@ -172,10 +172,12 @@ def embed_cached(texts: list[str], label: str) -> np.ndarray:
     from qingfeng.repeats import embedding
 
     CACHE.mkdir(parents=True, exist_ok=True)
-    # The engine is part of the key: its builds agree to about 1e-5, but figures should say which ran.
-    digest = hashlib.sha1(("\x00".join(texts) + embedding.MODEL_NAME + embedding.engine_in_use()).encode()).hexdigest()[
-        :16
-    ]
+    # The engine, down to the build, is part of the key: builds agree to about 1e-5, but figures
+    # should say which ran.
+    engine = embedding.engine_in_use()
+    if engine == "qingfeng":
+        engine += hashlib.sha1(Path(embedding.engine_library()).read_bytes()).hexdigest()
+    digest = hashlib.sha1(("\x00".join(texts) + embedding.MODEL_NAME + engine).encode()).hexdigest()[:16]
     path = CACHE / f"emb-{label}-{digest}.npy"
     if path.exists():
         return np.load(path)
