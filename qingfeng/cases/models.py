@@ -231,7 +231,8 @@ class Reporter(models.Model):
 
 
 class ReportedParty(models.Model):
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="reported_parties")
+    # Indexed with match_key below (case first), which also serves lookups by case.
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="reported_parties", db_index=False)
     kind = models.CharField(_("kind"), max_length=16, choices=PartyKind.choices, default=PartyKind.PERSON)
     name = models.CharField(_("name"), max_length=100)
     id_number = EncryptedTextField(_("ID number"), blank=True)
@@ -246,10 +247,17 @@ class ReportedParty(models.Model):
     region_code = models.CharField(_("region"), max_length=12, blank=True)
     managed_at_this_level = models.BooleanField(_("cadre managed at this level"), null=True, blank=True)
     # Normalised "name|unit" used by repeat detection and by analytics.
-    match_key = models.CharField(max_length=300, blank=True, db_index=True)
+    match_key = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["id"]
+        # Both carry case and key, so repeat detection reads the index alone: a reported party's
+        # newest cases (a common name has thousands of rows; a key-only index cost a row read
+        # each) and the candidates' keys.
+        indexes = [
+            models.Index(fields=["match_key", "case"], name="party_match_key_case"),
+            models.Index(fields=["case", "match_key"], name="party_case_match_key"),
+        ]
 
     def __str__(self) -> str:
         return self.name

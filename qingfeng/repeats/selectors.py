@@ -156,8 +156,16 @@ def _proposals(q: Query, exclude: int | None) -> tuple[set[int], set[int], set[i
         )
         pool |= cluster
     if q.party_keys:
-        marks, params = _in(q.party_keys)
-        pool |= _newest(f"SELECT case_id FROM {_t(ReportedParty)} WHERE match_key IN ({marks})", params, POOL_PARTY)
+        # Each key's newest cases straight off its (match_key, case) index: a common name's
+        # thousands of rows are never read.
+        keys = list(q.party_keys)
+        parts = [
+            f"SELECT case_id FROM (SELECT case_id FROM {_t(ReportedParty)} WHERE match_key = %s "
+            f"ORDER BY case_id DESC LIMIT {POOL_PARTY}) AS p{i}"
+            for i in range(len(keys))
+        ]
+        ids = {r[0] for r in _rows(" UNION ALL ".join(parts), keys)}
+        pool.update(sorted(ids, reverse=True)[:POOL_PARTY])
     strong = set(pool)
     if q.vector is not None:
         # Far neighbours would be read from the database only to be dropped below COS_FLOOR.
