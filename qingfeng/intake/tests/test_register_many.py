@@ -200,12 +200,6 @@ def test_a_batch_takes_a_bounded_number_of_statements_however_many_reports(setup
         ]
         with CaptureQueriesContext(connection) as ctx:
             case_register_many(items=items, office=office, actor=clerk)
-        import sys
-
-        sys.path.insert(0, "/tmp")
-        import qcount
-
-        qcount.show(ctx)
         return len(ctx.captured_queries)
 
     small, large = statements(5), statements(40)
