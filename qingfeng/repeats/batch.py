@@ -140,7 +140,7 @@ class MemoryIndex:
                 same_person=same_person,
                 cand_party_keys=d.query.party_keys,
                 cand_region=d.query.region_code,
-                cand_title_grams=d.query.title_grams,
+                cand_title_shingles=d.query.title_shingles,
                 cand_places=d.query.places,
             )
             v = judge(s)

@@ -29,9 +29,24 @@ _UNIT_VARIANTS = (
 )
 
 
+# Full-width forms, the ideographic space and the ellipsis: what keeps most Chinese text from
+# being NFKC already. Each is replaced by its own compatibility decomposition, which leaves the
+# text's NFKC unchanged (NFKC decomposes every character fully first), and the full NFKC pass,
+# three quarters of the cost of comparing a candidate's text, is then mostly skipped.
+_WIDE = re.compile("[\uff01-\uff5e\u3000\u2026]")
+_WIDE_KD = {chr(c): unicodedata.normalize("NFKD", chr(c)) for c in [*range(0xFF01, 0xFF5F), 0x3000, 0x2026]}
+
+
+def _nfkc(value: str) -> str:
+    if unicodedata.is_normalized("NFKC", value):
+        return value
+    value = _WIDE.sub(lambda m: _WIDE_KD[m.group()], value)
+    return value if unicodedata.is_normalized("NFKC", value) else unicodedata.normalize("NFKC", value)
+
+
 def normalize_text(value: str) -> str:
-    """Half-width, lower-case, no whitespace or punctuation: '反映 Ａ市…！' -> '反映a市…'."""
-    return _NOISE.sub("", unicodedata.normalize("NFKC", value or "")).lower()
+    """Half-width, lower-case, no whitespace or punctuation: '反映 Ａ市…！' -> '反映a市'."""
+    return _NOISE.sub("", _nfkc(value or "")).lower()
 
 
 def case_text(title: str, description: str) -> str:

@@ -23,6 +23,7 @@ from qingfeng.repeats.normalize import (
     ReporterHashes,
     case_text,
     gram_array,
+    jaccard,
     jaccard_arrays,
     party_match_key,
     reporter_hashes,
@@ -94,7 +95,8 @@ class Query:
     region_code: str
     # cmp_shingles packed for the database path (normalize.gram_array); same Jaccard, cheaper.
     cmp_grams: np.ndarray | None = None
-    title_grams: np.ndarray | None = None  # gram_array(title_text(...))
+    # shingles(title_text(...)): a title is short, and for a short text a set is the cheaper form.
+    title_shingles: set[str] | None = None
     places: Places = field(default_factory=dict)  # place_names(title_text(...))
 
 
@@ -128,7 +130,7 @@ def build_query(
         party_keys=keys,
         region_code=(region_code or "").strip(),
         cmp_grams=gram_array(text, max_chars=JACCARD_CHARS),
-        title_grams=gram_array(head, max_chars=200),
+        title_shingles=shingles(head, max_chars=200),
         places=place_names(head),
     )
 
@@ -169,14 +171,12 @@ def compare(
     cand_party_keys: Iterable[str],
     cand_region: str,
     cand_grams: np.ndarray | None = None,
-    cand_title_grams: np.ndarray | None = None,
+    cand_title_shingles: set[str] | None = None,
     cand_places: Places | None = None,
     cand_title: str | None = None,
 ) -> Signals:
     """Signals between the query and one candidate; its text as a set (`cand_shingles`) or
     packed (`cand_grams`, against `q.cmp_grams`)."""
-    from qingfeng.repeats.normalize import jaccard
-
     s = Signals()
     if cand_grams is not None and q.cmp_grams is not None:
         s.jaccard = jaccard_arrays(q.cmp_grams, cand_grams)
@@ -184,8 +184,8 @@ def compare(
         s.jaccard = jaccard(q.cmp_shingles, cand_shingles)
     if q.vector is not None and cand_vector is not None:
         s.cosine = float(np.dot(q.vector, cand_vector))
-    if q.title_grams is not None and cand_title_grams is not None:
-        s.title_jaccard = jaccard_arrays(q.title_grams, cand_title_grams)
+    if q.title_shingles is not None and cand_title_shingles is not None:
+        s.title_jaccard = jaccard(q.title_shingles, cand_title_shingles)
     r = q.reporter
     s.same_id = bool(r.id_number) and r.id_number == cand_reporter.id_number
     s.same_phone = bool(set(r.phones) & set(cand_reporter.phones))
@@ -245,7 +245,16 @@ class Verdict:
     codes: list[str]
 
 
-def judge(s: Signals) -> Verdict:
+@dataclass
+class Evidence:
+    score: float
+    flag: bool
+    text_ev: float
+    semantic_ev: float
+
+
+def weigh(s: Signals) -> Evidence:
+    """Score and flag alone: a lookup weighs every candidate and words reasons for the shown ones."""
     th = thresholds()
     linked = s.reporter_match or s.party_match
     cos_thr = th["COS_FLAG_LINKED" if linked else "COS_FLAG"]
@@ -274,7 +283,13 @@ def judge(s: Signals) -> Verdict:
     # Same text plus same people ranks above same text alone; the bonus never crosses 0.5.
     score = max(text_ev, min(0.49, link_ev)) + 0.02 * linked + 0.01 * s.same_region
     score = min(1.0, score) if flag else min(0.499, score)
+    return Evidence(score=round(score, 4), flag=flag, text_ev=text_ev, semantic_ev=semantic_ev)
 
+
+def judge(s: Signals, evidence: Evidence | None = None) -> Verdict:
+    ev = evidence or weigh(s)
+    th = thresholds()
+    text_ev, semantic_ev = ev.text_ev, ev.semantic_ev
     reasons: list[str] = []
     codes: list[str] = []
 
@@ -310,4 +325,4 @@ def judge(s: Signals) -> Verdict:
         add("same_place", "same place")
     elif s.same_county:
         add("same_county", "same county")
-    return Verdict(score=round(score, 4), flag=flag, reasons=reasons, codes=codes)
+    return Verdict(score=ev.score, flag=ev.flag, reasons=reasons, codes=codes)

@@ -19,8 +19,25 @@ from qingfeng.cases.models import Case, CaseAccess, ReportedParty, Reporter
 from qingfeng.offices.models import Office
 from qingfeng.repeats import embedding
 from qingfeng.repeats.models import RepeatBand, RepeatDoc, RepeatPersonKey
-from qingfeng.repeats.normalize import JACCARD_CHARS, case_text, gram_array, stored_reporter_hashes
-from qingfeng.repeats.scoring import Query, build_query, compare, judge, threshold, title_text
+from qingfeng.repeats.normalize import (
+    JACCARD_CHARS,
+    case_text,
+    gram_array,
+    jaccard,
+    shingles,
+    stored_reporter_hashes,
+)
+from qingfeng.repeats.scoring import (
+    Evidence,
+    Query,
+    Signals,
+    build_query,
+    compare,
+    judge,
+    threshold,
+    title_text,
+    weigh,
+)
 from qingfeng.repeats.vectors import vector_index
 
 # How many proposals each source contributes before exact scoring.
@@ -284,9 +301,11 @@ def find_for_query(
             if key in q.party_keys:
                 party_keys[case_id].append(key)
 
-    out: list[Candidate] = []
     cos_floor = threshold("COS_FLOOR")
+    title_weighs = threshold("TITLE_WEIGHT") != 0
     tag = embedding.vector_tag()
+    # Every candidate is weighed; only the ones shown get their reasons worded.
+    weighed: list[tuple[tuple[float, float, int], dict[str, Any], Signals, Evidence]] = []
     for case_id, row in cases.items():
         hashes = stored_reporter_hashes(
             name_hash=row["name_hash"] or "",
@@ -302,7 +321,8 @@ def find_for_query(
             q,
             cand_shingles=None,
             cand_grams=gram_array(case_text(row["title"], row["desc_head"]), max_chars=JACCARD_CHARS),
-            cand_title_grams=gram_array(title, max_chars=200),
+            # Without a title weight the title term only words a reason: computed for the shown ones.
+            cand_title_shingles=shingles(title, max_chars=200) if title_weighs else None,
             cand_title=title,
             cand_vector=vector,
             cand_reporter=hashes,
@@ -310,52 +330,66 @@ def find_for_query(
             cand_party_keys=party_keys.get(case_id, ()),
             cand_region=row["region_code"],
         )
-        verdict = judge(signals)
-        if not (verdict.score >= MIN_SCORE or signals.reporter_match or signals.party_match):
+        ev = weigh(signals)
+        if not (ev.score >= MIN_SCORE or signals.reporter_match or signals.party_match):
             continue
-        if not row["visible"]:
-            if not signals.reporter_match:
-                continue
-            # The reporter's own earlier report elsewhere: say that it exists and where, no more.
-            keep = {"same_id_number", "same_phone", "same_person"}
-            out.append(
-                Candidate(
-                    case_id=case_id,
-                    case_number=row["number"],
-                    holding_office=row["holding_office"],
-                    score=0.3,
-                    flag=False,
-                    reasons=[t for c, t in zip(verdict.codes, verdict.reasons, strict=True) if c in keep],
-                    signals=[c for c in verdict.codes if c in keep],
-                    restricted=True,
-                )
-            )
+        if row["visible"]:
+            received = row["received_at"]
+            key = (-ev.score, -(received.timestamp() if received else 0), -case_id)
+        elif signals.reporter_match:
+            key = (-_RESTRICTED_SCORE, 0.0, -case_id)
+        else:
             continue
-        out.append(
-            Candidate(
-                case_id=case_id,
-                case_number=row["number"],
-                holding_office=row["holding_office"],
-                score=verdict.score,
-                flag=verdict.flag,
-                reasons=verdict.reasons,
-                signals=verdict.codes,
-                external_id=row["external_id"],
-                title=row["title"],
-                received_at=row["received_at"],
-                status=row["status"],
-                disposal_way=row["disposal_way"],
-                inquiry_outcome=row["inquiry_outcome"],
-                substantiation=row["substantiation"],
-                conclusion=row["conclusion"],
-                problem_solved=row["problem_solved"],
-                satisfaction=row["satisfaction"],
-                text_similarity=round(signals.jaccard, 4),
-                semantic_similarity=round(signals.cosine, 4) if signals.cosine is not None else None,
-            )
+        weighed.append((key, row, signals, ev))
+    weighed.sort(key=lambda w: w[0])
+    shown = weighed[:limit]
+    if not title_weighs and q.title_shingles is not None:
+        for _key, row, signals, _ev in shown:
+            title = title_text(row["title"], row["desc_head"])
+            signals.title_jaccard = jaccard(q.title_shingles, shingles(title, max_chars=200))
+    return [_candidate(row, signals, ev) for _key, row, signals, ev in shown]
+
+
+# The reporter's own earlier report elsewhere ranks as a bare identity match would.
+_RESTRICTED_SCORE = 0.3
+
+
+def _candidate(row: dict[str, Any], signals: Signals, ev: Evidence) -> Candidate:
+    verdict = judge(signals, ev)
+    if not row["visible"]:
+        # The reporter's own earlier report elsewhere: say that it exists and where, no more.
+        keep = {"same_id_number", "same_phone", "same_person"}
+        return Candidate(
+            case_id=row["pk"],
+            case_number=row["number"],
+            holding_office=row["holding_office"],
+            score=_RESTRICTED_SCORE,
+            flag=False,
+            reasons=[t for c, t in zip(verdict.codes, verdict.reasons, strict=True) if c in keep],
+            signals=[c for c in verdict.codes if c in keep],
+            restricted=True,
         )
-    out.sort(key=lambda c: (-c.score, -(c.received_at.timestamp() if c.received_at else 0), -c.case_id))
-    return out[:limit]
+    return Candidate(
+        case_id=row["pk"],
+        case_number=row["number"],
+        holding_office=row["holding_office"],
+        score=verdict.score,
+        flag=verdict.flag,
+        reasons=verdict.reasons,
+        signals=verdict.codes,
+        external_id=row["external_id"],
+        title=row["title"],
+        received_at=row["received_at"],
+        status=row["status"],
+        disposal_way=row["disposal_way"],
+        inquiry_outcome=row["inquiry_outcome"],
+        substantiation=row["substantiation"],
+        conclusion=row["conclusion"],
+        problem_solved=row["problem_solved"],
+        satisfaction=row["satisfaction"],
+        text_similarity=round(signals.jaccard, 4),
+        semantic_similarity=round(signals.cosine, 4) if signals.cosine is not None else None,
+    )
 
 
 def repeat_reporter_count(*, case_ids: Iterable[int] | QuerySet[Any, int]) -> int:

@@ -200,3 +200,15 @@ def test_candidates_are_ranked_and_limited(tree) -> None:
 @pytest.mark.django_db
 def test_an_empty_index_finds_nothing() -> None:
     assert find() == []
+
+
+def test_the_same_title_over_another_body_is_worded_for_a_shown_candidate(tree) -> None:
+    """With no title weight the title term is computed only for the candidates shown: it must still be."""
+    same_phone = "13800138000"
+    earlier = make_case(tree["county"], TITLE, OTHER_BODY, phone=same_phone)
+    [c] = find(
+        viewer_office=tree["county"], reporter={"phone": same_phone}, description="这是另外一件事情的详细经过说明。"
+    )
+    assert c.case_id == earlier.pk
+    assert c.text_similarity is not None and c.text_similarity < 0.3
+    assert "title 100% similar" in c.reasons

@@ -44,3 +44,29 @@ def test_near_identical_texts_share_a_band_and_unrelated_ones_do_not() -> None:
     assert b0 & b1
     assert not b0 & b2
     assert minhash.bands(minhash.signature(set())) == []
+
+
+def test_normalize_text_equals_plain_nfkc_on_tricky_and_random_text() -> None:
+    """The full-width shortcut must give exactly NFKC's result, or stored band keys would drift."""
+    import random
+    import re
+    import unicodedata
+
+    def plain(value: str) -> str:
+        return re.sub(r"[\s\W_]+", "", unicodedata.normalize("NFKC", value)).lower()
+
+    tricky = [
+        "反映 Ａ市…！",
+        "ｅ\u0301，ｅ，\u0301",  # a full-width letter before a combining mark; a comma between them
+        "\u3000\u3000ＡＢＣ１２３％",
+        "™½①㈱ｶﾞ가\u1161",  # compatibility characters that become letters, digits or compose
+        "……。、“”《》（）",
+        "",
+        "已经是NFKC的文本",
+    ]
+    rng = random.Random(7)
+    pool = [*range(0x20, 0x250), *range(0x300, 0x370), *range(0x1100, 0x1200), *range(0x2000, 0x2200),
+            *range(0x3000, 0x3100), *range(0x4E00, 0x4E80), *range(0xAC00, 0xAC40), *range(0xFF00, 0xFFF0)]  # fmt: skip
+    randoms = ["".join(chr(rng.choice(pool)) for _ in range(rng.randrange(1, 40))) for _ in range(3000)]
+    for text in tricky + randoms:
+        assert normalize_text(text) == plain(text), text

@@ -77,7 +77,7 @@ def _pair_with_cosine(cos: float) -> tuple[np.ndarray, np.ndarray]:
 def _judged(q: Query, c: Query) -> Verdict:
     s = compare(q, cand_shingles=None, cand_vector=c.vector, cand_reporter=c.reporter, same_person=False,
                 cand_party_keys=(), cand_region=c.region_code, cand_grams=c.cmp_grams,
-                cand_title_grams=c.title_grams, cand_places=c.places)  # fmt: skip
+                cand_title_shingles=c.title_shingles, cand_places=c.places)  # fmt: skip
     return judge(s)
 
 

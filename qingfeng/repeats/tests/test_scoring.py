@@ -44,7 +44,8 @@ def test_the_title_term_is_computed_from_both_titles() -> None:
     c = build_query(title="投诉J5县国城国际开发商违反合同", description="正文二", reporter=None, parties=None,
                     region_code="", embed=False)  # fmt: skip
     s = compare(q, cand_shingles=None, cand_vector=None, cand_reporter=c.reporter, same_person=False,
-                cand_party_keys=(), cand_region="", cand_grams=c.cmp_grams, cand_title_grams=c.title_grams)  # fmt: skip
+                cand_party_keys=(), cand_region="", cand_grams=c.cmp_grams,
+                cand_title_shingles=c.title_shingles)  # fmt: skip
     assert s.title_jaccard == pytest.approx(jaccard(shingles(q.text.split("\n")[0]), shingles(c.text.split("\n")[0])))
     assert 0.5 < s.title_jaccard < 1.0
 
