@@ -843,17 +843,14 @@ def speed(args: argparse.Namespace) -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     setup_django(speed_db(args.n))
     from django.conf import settings
-    from django.db import connection, transaction
-    from django.utils import timezone
+    from django.db import connection
 
-    from qingfeng.cases.models import Case, CaseAccess, ReportedParty, Reporter
-    from qingfeng.core import crypto
+    from qingfeng.cases.models import Case
     from qingfeng.intake import textgen
     from qingfeng.offices.models import Office
     from qingfeng.repeats import embedding
     from qingfeng.repeats.scoring import build_query
     from qingfeng.repeats.selectors import find_for_query, find_repeat_candidates
-    from qingfeng.repeats.services import repeat_index_case
     from qingfeng.repeats.vectors import vector_index
 
     settings.REPEATS_VECTOR_SNAPSHOT = str(CACHE / f"vectors-{args.n}.usearch")
@@ -922,28 +919,13 @@ def speed(args: argparse.Namespace) -> None:
     )
     brute_force_jaccard(queries, lookup)
     # Registration: the case rows a registration writes plus repeat_index_case, one transaction each.
-    reg, idx = [], []
+    reg: list[float] = []
+    idx: list[float] = []
     for k, q in enumerate(queries[: args.registrations]):
         embedding._cache.clear()
-        t0 = time.perf_counter()
-        with transaction.atomic():
-            now = timezone.now()
-            case = Case.objects.create(
-                number=f"R-{time.time_ns()}-{k}", received_office=office, holding_office=office, received_at=now,
-                channel="online", region_code=q["region_code"], title=q["title"][:200], description=q["description"],
-            )  # fmt: skip
-            CaseAccess.objects.create(case=case, office=office, received_at=now)
-            Reporter.objects.create(
-                case=case, is_anonymous=False, name=q["reporter"]["name"], phone=q["reporter"]["phone"],
-                name_hash=crypto.name_hash(q["reporter"]["name"]), phone_hash=crypto.phone_hash(q["reporter"]["phone"]),
-            )  # fmt: skip
-            for p in q["parties"]:
-                ReportedParty.objects.create(case=case, kind=p["kind"], name=p["name"], unit=p["unit"])
-            t1 = time.perf_counter()
-            repeat_index_case(case=case)
-        t2 = time.perf_counter()
-        reg.append(1000 * (t2 - t0))
-        idx.append(1000 * (t2 - t1))
+        took, index_ms = bench_registration(q, office, f"R-{time.time_ns()}-{k}", with_parties=True)
+        reg.append(took)
+        idx.append(index_ms)
     print(
         f"registration incl. index update ({len(reg)}): p50 {pct(reg, 50):.1f} ms, p95 {pct(reg, 95):.1f} ms | "
         f"repeat_index_case (with embedding and commit) p50 {pct(idx, 50):.1f} p95 {pct(idx, 95):.1f} ms",
@@ -951,19 +933,9 @@ def speed(args: argparse.Namespace) -> None:
     )
     # Same registration when the clerk ran the check first (embedding cached in this process).
     reg2 = []
-    for q in queries[args.registrations : 2 * args.registrations]:
+    for k, q in enumerate(queries[args.registrations : 2 * args.registrations]):
         embedding.embed_case(q["title"], q["description"])
-        t0 = time.perf_counter()
-        with transaction.atomic():
-            now = timezone.now()
-            case = Case.objects.create(
-                number=f"R-{time.time_ns()}", received_office=office, holding_office=office, received_at=now,
-                channel="online", region_code=q["region_code"], title=q["title"][:200], description=q["description"],
-            )  # fmt: skip
-            CaseAccess.objects.create(case=case, office=office, received_at=now)
-            Reporter.objects.create(case=case, phone_hash=crypto.phone_hash(q["reporter"]["phone"]))
-            repeat_index_case(case=case)
-        reg2.append(1000 * (time.perf_counter() - t0))
+        reg2.append(bench_registration(q, office, f"C-{time.time_ns()}-{k}")[0])
     if reg2:
         print(f"registration after a check (embedding cached): p50 {pct(reg2, 50):.1f} p95 {pct(reg2, 95):.1f} ms")
     # As registration runs with a broker: the index rows in the transaction, the embedding queued
@@ -977,18 +949,7 @@ def speed(args: argparse.Namespace) -> None:
     try:
         for k, q in enumerate(queries[: args.registrations]):
             embedding._cache.clear()
-            t0 = time.perf_counter()
-            with transaction.atomic():
-                now = timezone.now()
-                case = Case.objects.create(
-                    number=f"Q-{time.time_ns()}-{k}", received_office=office, holding_office=office, received_at=now,
-                    channel="online", region_code=q["region_code"], title=q["title"][:200],
-                    description=q["description"],
-                )  # fmt: skip
-                CaseAccess.objects.create(case=case, office=office, received_at=now)
-                Reporter.objects.create(case=case, phone_hash=crypto.phone_hash(q["reporter"]["phone"]))
-                repeat_index_case(case=case, defer_embedding=True)
-            reg3.append(1000 * (time.perf_counter() - t0))
+            reg3.append(bench_registration(q, office, f"Q-{time.time_ns()}-{k}", defer_embedding=True)[0])
     finally:
         core_tasks._send = send
     t0 = time.perf_counter()
@@ -1002,6 +963,41 @@ def speed(args: argparse.Namespace) -> None:
     print(
         f"RSS at the end: {rss_mb():.0f} MiB; peak {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB"
     )
+
+
+def bench_registration(
+    q: dict[str, Any], office: Any, number: str, *, with_parties: bool = False, defer_embedding: bool = False
+) -> tuple[float, float]:
+    """One registration's rows and its index update in one transaction: (total ms, index update ms)."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from qingfeng.cases.models import Case, CaseAccess, ReportedParty, Reporter
+    from qingfeng.core import crypto
+    from qingfeng.repeats.services import repeat_index_case
+
+    t0 = time.perf_counter()
+    with transaction.atomic():
+        now = timezone.now()
+        case = Case.objects.create(
+            number=number, received_office=office, holding_office=office, received_at=now, channel="online",
+            region_code=q["region_code"], title=q["title"][:200], description=q["description"],
+        )  # fmt: skip
+        CaseAccess.objects.create(case=case, office=office, received_at=now)
+        name, phone = q["reporter"]["name"], q["reporter"]["phone"]
+        if with_parties:
+            Reporter.objects.create(
+                case=case, is_anonymous=False, name=name, phone=phone, name_hash=crypto.name_hash(name),
+                phone_hash=crypto.phone_hash(phone),
+            )  # fmt: skip
+            for p in q["parties"]:
+                ReportedParty.objects.create(case=case, kind=p["kind"], name=p["name"], unit=p["unit"])
+        else:
+            Reporter.objects.create(case=case, phone_hash=crypto.phone_hash(phone))
+        t1 = time.perf_counter()
+        repeat_index_case(case=case, defer_embedding=defer_embedding)
+    t2 = time.perf_counter()
+    return 1000 * (t2 - t0), 1000 * (t2 - t1)
 
 
 def brute_force_jaccard(queries: list[dict[str, Any]], lookup_ms: list[float], scans: int = 20) -> None:
