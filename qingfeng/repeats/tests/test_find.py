@@ -212,3 +212,19 @@ def test_the_same_title_over_another_body_is_worded_for_a_shown_candidate(tree) 
     assert c.case_id == earlier.pk
     assert c.text_similarity is not None and c.text_similarity < 0.3
     assert "title 100% similar" in c.reasons
+
+
+def test_a_larger_limit_takes_more_proposals_than_the_default_pools(tree) -> None:
+    """The pools are sized for the shown candidates: asking for 18 must not stop at the 12 the
+    identity pool holds for the default 10."""
+    phone = "13900001111"
+    topics = ["道路", "学校", "医院", "物业", "供水", "供暖", "拆迁", "低保", "环保", "噪音"]
+    for i in range(20):
+        make_case(tree["county"], f"关于{topics[i % 10]}问题的第{i}次反映", f"事项编号{i}，情况另述。", phone=phone)
+    assert len(find(viewer_office=tree["county"], reporter={"phone": phone})) == 10
+    many = find_repeat_candidates(
+        title=TITLE, description=BODY, reporter={"phone": phone}, parties=[], region_code="110101",
+        viewer_office=tree["county"], limit=18,
+    )  # fmt: skip
+    assert len(many) == 18
+    assert all("same phone" in c.reasons for c in many)
