@@ -42,11 +42,17 @@ def _office_of(request: Request) -> Office:
     return office
 
 
-def _report_input(request: Request, roles: tuple[str, ...], refusal: str) -> tuple[Office, RegistrationInput]:
-    """The caller's office and the report in the request (registration's JSON), for the given roles."""
+def _office_for_roles(request: Request, roles: tuple[str, ...], refusal: str) -> Office:
+    """The caller's office, if the caller holds one of `roles`."""
     office = _office_of(request)
     if not request.user.has_role(*roles):  # type: ignore[union-attr]
         raise PermissionDenied(refusal)
+    return office
+
+
+def _report_input(request: Request, roles: tuple[str, ...], refusal: str) -> tuple[Office, RegistrationInput]:
+    """The caller's office and the report in the request (registration's JSON), for the given roles."""
+    office = _office_for_roles(request, roles, refusal)
     ser = s.RegistrationSerializer(data=request.data)
     ser.is_valid(raise_exception=True)
     return office, ser.to_input()
@@ -129,9 +135,9 @@ class CaseBatchCreateApi(APIView):
         ),
     )
     def post(self, request: Request) -> Response:
-        office = _office_of(request)
-        if not request.user.has_role(*REGISTER_ROLES):  # type: ignore[union-attr]
-            raise PermissionDenied(_("Only intake clerks and petition office heads register reports."))
+        office = _office_for_roles(
+            request, REGISTER_ROLES, _("Only intake clerks and petition office heads register reports.")
+        )
         outer = s.RegistrationBatchSerializer(data=request.data)
         outer.is_valid(raise_exception=True)
         reports = outer.validated_data["reports"]

@@ -18,6 +18,7 @@ import numpy as np
 
 from qingfeng.repeats import embedding
 from qingfeng.repeats.scoring import Query, Signals, Verdict, build_query, compare, judge
+from qingfeng.repeats.unionfind import UnionFind
 
 _DATE = re.compile(
     r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
@@ -56,23 +57,6 @@ def report_reporter(row: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
-class _UnionFind:
-    def __init__(self) -> None:
-        self.parent: dict[str, str] = {}
-
-    def find(self, x: str) -> str:
-        self.parent.setdefault(x, x)
-        while self.parent[x] != x:
-            self.parent[x] = self.parent[self.parent[x]]
-            x = self.parent[x]
-        return x
-
-    def union(self, keys: list[str]) -> None:
-        roots = [self.find(k) for k in keys]
-        for r in roots[1:]:
-            self.parent[r] = roots[0]
-
-
 @dataclass
 class _Doc:
     ref: str
@@ -88,7 +72,7 @@ class MemoryIndex:
         self.by_band: dict[int, list[int]] = defaultdict(list)
         self.by_key: dict[str, list[int]] = defaultdict(list)
         self.by_party: dict[str, list[int]] = defaultdict(list)
-        self.people = _UnionFind()
+        self.people = UnionFind()
         self._vecs = np.zeros((1024, embedding.DIM), dtype=np.float32)
         self._has_vec: list[bool] = []
 

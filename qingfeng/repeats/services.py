@@ -21,6 +21,7 @@ from qingfeng.repeats.normalize import (
     shingles,
     stored_reporter_hashes,
 )
+from qingfeng.repeats.unionfind import UnionFind
 from qingfeng.repeats.vectors import vector_index
 
 
@@ -213,21 +214,13 @@ def reporter_person_keys(*, keysets: Sequence[Sequence[str]]) -> list[int | None
     if not every:
         return [None] * len(keysets)
     found = dict(RepeatPersonKey.objects.filter(key__in=every).values_list("key", "person_id"))
-    # Keys joined by a shared report form one component (union-find over keys).
-    parent: dict[str, str] = {k: k for k in every}
-
-    def root(k: str) -> str:
-        while parent[k] != k:
-            parent[k] = parent[parent[k]]
-            k = parent[k]
-        return k
-
+    # Keys joined by a shared report form one component.
+    clusters = UnionFind()
     for keys in keysets:
-        for k in keys[1:]:
-            parent[root(k)] = root(keys[0])
+        clusters.union(keys)
     members: dict[str, list[str]] = {}
     for k in every:
-        members.setdefault(root(k), []).append(k)
+        members.setdefault(clusters.find(k), []).append(k)
     person_of: dict[str, int] = {}
     assigned: dict[str, int] = {}
     fresh = [r for r, keys in members.items() if not any(k in found for k in keys)]
@@ -254,7 +247,7 @@ def reporter_person_keys(*, keysets: Sequence[Sequence[str]]) -> list[int | None
     orphans = [pk for r, pk in assigned.items() if person_of[r] != pk]
     if orphans:
         RepeatPerson.objects.filter(pk__in=orphans, keys__isnull=True).delete()
-    return [person_of[root(keys[0])] if keys else None for keys in keysets]
+    return [person_of[clusters.find(keys[0])] if keys else None for keys in keysets]
 
 
 # How many texts one embedding call takes while filling missing vectors (the model runs the
