@@ -63,6 +63,22 @@ def test_built_engine_gives_the_bundled_engines_vectors(settings: Any, fresh_mod
 
 @needs_model
 @needs_build
+def test_a_batch_spanning_several_chunks_gives_each_texts_own_vector(settings: Any, fresh_model: Any) -> None:
+    # A batch is cut into forward passes of at most 512 tokens; texts of 400 characters (one
+    # window each, a few hundred tokens) make this batch several passes, and a text of 1,500
+    # characters several windows. Cutting must not change any vector.
+    settings.REPEATS_ENGINE = ""
+    rng = random.Random(3)
+    long_text = "".join(textgen.generate_text(rng, "某县", follow_up=3).description for _ in range(8))[:1500]
+    texts = [*sample_texts(), long_text]
+    model = embedding._model()
+    batch = np.asarray(model.query(texts), dtype=np.float32)
+    one_by_one = np.array([model.query(t) for t in texts], dtype=np.float32)
+    assert np.abs(batch - one_by_one).max() < 1e-6
+
+
+@needs_model
+@needs_build
 def test_built_engine_without_vnni_also_agrees() -> None:
     """The AVX2 path of the same library, as on a CPU without AVX-512 VNNI (own process: the
     choice is made once per process)."""
