@@ -8,6 +8,7 @@ jieba words matches when all its words occur.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -51,10 +52,16 @@ class Matcher:
         return any(p.startswith(cp) for p in category_paths for cp in self.category_paths)
 
 
+@functools.lru_cache(maxsize=1024)
+def _keyword_sets(keywords: tuple[str, ...]) -> tuple[frozenset[str], ...]:
+    # Every registration matches every active topic: segment a topic's keywords once per process.
+    return tuple(frozenset(words) for words in map(tokens, keywords) if words)
+
+
 def matcher_for(topic: Topic, paths: dict[str, str] | None = None) -> Matcher:
     if paths is None:
         paths = dict(Category.objects.filter(code__in=topic.categories).values_list("code", "path"))
-    keywords = tuple(frozenset(tokens(k)) for k in topic.keywords if tokens(k))
+    keywords = _keyword_sets(tuple(topic.keywords))
     return Matcher(topic.pk, keywords, tuple(paths[c] for c in topic.categories if c in paths), tuple(topic.regions))
 
 

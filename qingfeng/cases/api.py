@@ -116,8 +116,8 @@ class CaseListCreateApi(APIView):
         # No embedding here (registration throughput): the vector is used if this process has it
         # cached (a repeat check just before, or the eager embedding task after commit).
         found = repeat_check(data=data, viewer_office=office, exclude_case_id=case.pk, embed=False)
-        context = {"repeat_candidates": [candidate_payload(c) for c in found]}
-        return Response(s.CaseCreatedSerializer(case, context=context).data, status=status.HTTP_201_CREATED)
+        body = s.case_created_data(case, [candidate_payload(c) for c in found])
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 class CaseBatchCreateApi(APIView):
@@ -191,7 +191,7 @@ class RepeatCheckApi(APIView):
         )
         found = repeat_check(data=data, viewer_office=office)
         audit_identity_probe(actor=request.user, data=data, found=found, channel="api")
-        return Response(s.RepeatCheckSerializer({"candidates": [candidate_payload(c) for c in found]}).data)
+        return Response({"candidates": s.repeat_candidates_data([candidate_payload(c) for c in found])})
 
 
 class CaseDetailApi(APIView):

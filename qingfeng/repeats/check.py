@@ -13,6 +13,7 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from qingfeng.cases.choices import Status
 from qingfeng.cases.models import Case, ReportedParty
@@ -162,22 +163,25 @@ def _party_reason(c: Candidate, code: str) -> str:
     return _("same reported organisation") if organisation else _("same reported person")
 
 
+# Lazy, so each is translated (when str() is taken) into the language of the request at hand.
+_FIXED_REASONS = {
+    "same_id_number": gettext_lazy("same ID number"),
+    "same_phone": gettext_lazy("same phone"),
+    "same_person": gettext_lazy("same reporter (linked through earlier reports)"),
+    "same_name": gettext_lazy("same reporter name"),
+    "same_place": gettext_lazy("same place"),
+    "same_county": gettext_lazy("same county"),
+    "other_place": gettext_lazy("the titles name different places"),
+    "other_region": gettext_lazy("problem regions differ"),
+}
+
+
 def candidate_reasons(c: Candidate) -> list[str]:
     """The candidate's reasons in the user's language (scoring words them in English)."""
-    fixed = {
-        "same_id_number": _("same ID number"),
-        "same_phone": _("same phone"),
-        "same_person": _("same reporter (linked through earlier reports)"),
-        "same_name": _("same reporter name"),
-        "same_place": _("same place"),
-        "same_county": _("same county"),
-        "other_place": _("the titles name different places"),
-        "other_region": _("problem regions differ"),
-    }
     out = []
     for code, english in zip(c.signals, c.reasons, strict=False):
-        if code in fixed:
-            out.append(fixed[code])
+        if code in _FIXED_REASONS:
+            out.append(str(_FIXED_REASONS[code]))
         elif code in ("same_party", "same_party_name"):
             out.append(_party_reason(c, code))
         elif code == "similar_text" and c.text_similarity is not None:

@@ -91,19 +91,22 @@ class Candidate:
 
     @property
     def status_label(self) -> str:
-        return str(Status(self.status).label) if self.status in Status.values else self.status
+        return str(_STATUS_LABELS.get(self.status, self.status))
 
     @property
     def disposal_label(self) -> str:
-        return str(DisposalWay(self.disposal_way).label) if self.disposal_way in DisposalWay.values else ""
+        return str(_DISPOSAL_LABELS.get(self.disposal_way, ""))
 
     @property
     def outcome_label(self) -> str:
-        if self.substantiation in Substantiation.values:
-            return str(Substantiation(self.substantiation).label)
-        if self.inquiry_outcome in InquiryOutcome.values:
-            return str(InquiryOutcome(self.inquiry_outcome).label)
-        return ""
+        return str(_SUBSTANTIATION_LABELS.get(self.substantiation) or _INQUIRY_LABELS.get(self.inquiry_outcome, ""))
+
+
+# Value -> lazy label, made once: every candidate shown is labelled (str() translates it then).
+_STATUS_LABELS = dict(Status.choices)
+_DISPOSAL_LABELS = dict(DisposalWay.choices)
+_SUBSTANTIATION_LABELS = dict(Substantiation.choices)
+_INQUIRY_LABELS = dict(InquiryOutcome.choices)
 
 
 # The lookups below are plain SQL (portable between SQLite and PostgreSQL): on a lookup of a

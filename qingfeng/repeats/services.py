@@ -160,10 +160,8 @@ def _after_commit(*, with_vector: list[tuple[int, Any]], lacking: list[int], now
 def repeat_index_registered(cases: Sequence[Case]) -> None:
     """Registration hook (intake.services.REGISTRATION_HOOKS): index the new cases in their
     transaction, as `repeat_index_case(defer_embedding=True)` would one by one, with one
-    statement per table for all of them."""
-    if len(cases) == 1:
-        repeat_index_case(case=cases[0], defer_embedding=True)
-        return
+    statement per table for all of them. A new case has no index rows to replace, so even a
+    single registration takes this path (no savepoint, no read of the rows it just wrote)."""
     now = timezone.now()
     persons = reporter_person_keys(keysets=[_reporter_hashes(case).identity_keys for case in cases])
     # The parties registration holds in memory: no query.
@@ -239,8 +237,15 @@ def reporter_person_keys(*, keysets: Sequence[Sequence[str]]) -> list[int | None
             if all(stored.get(k) == assigned[r] for k in members[r]):
                 person_of[r] = assigned[r]
     for r, keys in members.items():
-        if r not in person_of:
-            # An existing cluster (a repeat reporter), or a race lost: the one-report path merges.
+        if r in person_of:
+            continue
+        owners = {found.get(k) for k in keys}
+        only = next(iter(owners)) if len(owners) == 1 else None
+        if only is not None:
+            # Every key already belongs to one cluster (a repeat reporter): nothing to create or merge.
+            person_of[r] = only
+        else:
+            # A cluster to extend or merge, or a race lost: the one-report path does it.
             person = reporter_person_key(keys=sorted(keys))
             assert person is not None
             person_of[r] = person

@@ -261,6 +261,57 @@ def test_registration_through_the_api_answers_with_the_candidates(api, staff) ->
     assert found[0]["flag"] and found[0]["reasons"]
 
 
+def test_the_registration_answer_is_what_its_serializers_give(api, staff, register) -> None:
+    """The answer is built without the serializers (for speed); they still document it, so both agree."""
+    import json
+
+    from qingfeng.cases.serializers import (
+        CaseCreatedSerializer,
+        RegistrationSerializer,
+        RepeatCandidateSerializer,
+        case_created_data,
+        repeat_candidates_data,
+    )
+    from qingfeng.repeats.check import candidate_payload, repeat_check
+
+    phone = ReporterInput(anonymous=False, name="赵六", phone="13900139000")
+    earlier = register(title=TITLE, description=BODY, reporter=phone, parties=[])  # visible to the county
+    # An ended case, so every nested part of a candidate (disposal, outcome, return visit) is filled.
+    Case.objects.filter(pk=earlier.pk).update(
+        status="archived",
+        disposal_way="verification",
+        substantiation="partly",
+        conclusion="部分属实",
+        problem_solved=True,
+        satisfaction=4,
+    )
+    register("sibling", title=TITLE, description=BODY, reporter=phone, parties=[])  # restricted
+    body = check_body(
+        categories=["mass.poverty_funds"], reporter={"anonymous": False, "name": "赵六", "phone": "13900139000"}
+    )
+    r = api(staff("county")).post("/api/v1/cases/", body, format="json")
+    assert r.status_code == 201, r.content
+    answer = r.json()
+    assert answer["categories"] == ["mass.poverty_funds"]
+    assert {c["restricted"] for c in answer["repeat_candidates"]} == {True, False}
+    shown = next(c for c in answer["repeat_candidates"] if not c["restricted"])
+    assert shown["disposal"]["way"] == "verification" and shown["return_visit"]["satisfaction"] == 4
+
+    case = Case.objects.get(number=answer["number"])
+    ser = RegistrationSerializer(data=body)
+    assert ser.is_valid(), ser.errors
+    found = repeat_check(data=ser.to_input(), viewer_office=case.holding_office, exclude_case_id=case.pk, embed=False)
+    payloads = [candidate_payload(c) for c in found]
+
+    def plain(data: Any) -> Any:
+        return json.loads(json.dumps(data, default=str))
+
+    assert plain(repeat_candidates_data(payloads)) == plain(RepeatCandidateSerializer(payloads, many=True).data)
+    expected = plain(CaseCreatedSerializer(case, context={"repeat_candidates": payloads}).data)
+    assert plain(case_created_data(case, payloads)) == expected
+    assert answer == expected
+
+
 @pytest.mark.parametrize(
     ("role", "allowed"),
     [
