@@ -455,6 +455,17 @@ def main() -> None:
             # The queued embeddings belong to this throw-away database: drop them.
             subprocess.run([PY, "-m", "celery", "-A", "qingfeng", "purge", "-f"], cwd=ROOT, env=env, check=False)
     print(f"machine: {os.cpu_count()} cores, load average at the end {os.getloadavg()[0]:.1f}")
+    if args.database_url.startswith("postgres"):
+        print("PostgreSQL:", postgres_settings(args.database_url))
+
+
+def postgres_settings(database_url: str) -> str:
+    """The server settings that move these figures most, printed with them."""
+    import psycopg
+
+    names = ("server_version", "shared_buffers", "max_wal_size", "synchronous_commit", "wal_compression")
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        return ", ".join(f"{n}={conn.execute(f'SHOW {n}').fetchone()[0]}" for n in names)
 
 
 if __name__ == "__main__":

@@ -124,14 +124,9 @@ def _rows(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
         return list(cur.fetchall())
 
 
-def _newest(sql: str, params: list[Any], n: int) -> set[int]:
-    """The n highest (newest) case ids among at most _SCAN_CAP rows of `sql` (which selects case ids).
-
-    Sorting in the database would let a planner walk the primary key backwards and filter,
-    a full scan when a phone has few reports; an unordered indexed lookup is bounded instead.
-    """
-    ids = [r[0] for r in _rows(f"{sql} LIMIT {_SCAN_CAP}", params)]
-    return set(sorted(ids, reverse=True)[:n])
+def _newest(ids: Iterable[int], n: int) -> set[int]:
+    """The n highest (newest) of these case ids."""
+    return set(sorted(set(ids), reverse=True)[:n])
 
 
 def _t(model: type[Any]) -> str:
@@ -157,28 +152,31 @@ class _Pools:
 
 def _proposals(q: Query, exclude: int | None, pools: _Pools) -> tuple[set[int], set[int], set[int]]:
     """Case ids proposed by every source, those linked to the reporter's person cluster, and
-    those proposed by anything but the vector index."""
-    pool: set[int] = set()
+    those proposed by anything but the vector index.
+
+    The database sources go out as one statement, each part tagged with its source: on a
+    registration, four round trips had cost more than the lookups themselves.
+    """
+    parts: list[tuple[str, str, list[Any]]] = []
     if q.bands:
         # At most BAND_ROWS_CAP rows per band, the newest: a band thousands of cases share (a
         # boilerplate phrase) says little and would make one lookup count them all (measured
         # 18 ms at 1M cases against 1 ms typical). A real near-duplicate shares most bands, so
         # the rarer ones still bring it in.
         table = _t(RepeatBand)
-        parts = [
+        bands = [
             f"SELECT case_id FROM (SELECT case_id FROM {table} WHERE band = %s "
             f"ORDER BY case_id DESC LIMIT {BAND_ROWS_CAP}) AS b{i}"
             for i in range(len(q.bands))
         ]
-        rows = _rows(
-            f"SELECT case_id FROM ({' UNION ALL '.join(parts)}) AS hits "
-            f"GROUP BY case_id ORDER BY COUNT(*) DESC, case_id DESC LIMIT {pools.bands}",
-            list(q.bands),
+        sql = (
+            f"SELECT case_id FROM ({' UNION ALL '.join(bands)}) AS hits "
+            f"GROUP BY case_id ORDER BY COUNT(*) DESC, case_id DESC LIMIT {pools.bands}"
         )
-        pool.update(r[0] for r in rows)
+        parts.append(("band", sql, list(q.bands)))
     r = q.reporter
     where: list[str] = []
-    params = []
+    params: list[Any] = []
     if r.phones:
         marks, phones = _in(r.phones)
         where += [f"phone_hash IN ({marks})", f"phone2_hash IN ({marks})"]
@@ -186,29 +184,43 @@ def _proposals(q: Query, exclude: int | None, pools: _Pools) -> tuple[set[int], 
     if r.id_number:
         where.append("id_number_hash = %s")
         params.append(r.id_number)
+    # Identity and cluster rows come unordered and capped, the newest picked here: sorting in
+    # the database would let a planner walk the primary key backwards and filter, a full scan
+    # when a phone has few reports; an unordered indexed lookup is bounded instead.
     if where:
-        pool |= _newest(f"SELECT case_id FROM {_t(Reporter)} WHERE {' OR '.join(where)}", params, pools.identity)
-    cluster: set[int] = set()
-    if r.identity_keys:
-        marks, params = _in(r.identity_keys)
-        cluster = _newest(
-            f"SELECT case_id FROM {_t(RepeatDoc)} WHERE reporter_key IN "
-            f"(SELECT person_id FROM {_t(RepeatPersonKey)} WHERE {connection.ops.quote_name('key')} IN ({marks}))",
-            params,
-            pools.identity,
+        parts.append(
+            ("identity", f"SELECT case_id FROM {_t(Reporter)} WHERE {' OR '.join(where)} LIMIT {_SCAN_CAP}", params)
         )
-        pool |= cluster
+    if r.identity_keys:
+        marks, keys = _in(r.identity_keys)
+        sql = (
+            f"SELECT case_id FROM {_t(RepeatDoc)} WHERE reporter_key IN "
+            f"(SELECT person_id FROM {_t(RepeatPersonKey)} WHERE {connection.ops.quote_name('key')} IN ({marks})) "
+            f"LIMIT {_SCAN_CAP}"
+        )
+        parts.append(("cluster", sql, keys))
     if q.party_keys:
         # Each key's newest cases straight off its (match_key, case) index: a common name's
         # thousands of rows are never read.
         keys = list(q.party_keys)
-        parts = [
+        party = [
             f"SELECT case_id FROM (SELECT case_id FROM {_t(ReportedParty)} WHERE match_key = %s "
             f"ORDER BY case_id DESC LIMIT {pools.party}) AS p{i}"
             for i in range(len(keys))
         ]
-        ids = {r[0] for r in _rows(" UNION ALL ".join(parts), keys)}
-        pool.update(sorted(ids, reverse=True)[: pools.party])
+        parts.append(("party", " UNION ALL ".join(party), keys))
+    found: dict[str, list[int]] = defaultdict(list)
+    if parts:
+        sql = " UNION ALL ".join(
+            f"SELECT {i} AS source, case_id FROM ({part}) AS s{i}" for i, (_name, part, _p) in enumerate(parts)
+        )
+        for source, case_id in _rows(sql, [v for _name, _part, p in parts for v in p]):
+            found[parts[source][0]].append(case_id)
+    pool: set[int] = set(found["band"])
+    pool |= _newest(found["identity"], pools.identity)
+    cluster = _newest(found["cluster"], pools.identity)
+    pool |= cluster
+    pool |= _newest(found["party"], pools.party)
     strong = set(pool)
     if q.vector is not None:
         # Far neighbours would be read from the database only to be dropped below COS_FLOOR.
