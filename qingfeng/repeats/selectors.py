@@ -13,6 +13,7 @@ from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.functional import Promise
 
 from qingfeng.cases.choices import DisposalWay, InquiryOutcome, Status, Substantiation
 from qingfeng.cases.models import Case, CaseAccess, ReportedParty, Reporter
@@ -103,10 +104,10 @@ class Candidate:
 
 
 # Value -> lazy label, made once: every candidate shown is labelled (str() translates it then).
-_STATUS_LABELS = dict(Status.choices)
-_DISPOSAL_LABELS = dict(DisposalWay.choices)
-_SUBSTANTIATION_LABELS = dict(Substantiation.choices)
-_INQUIRY_LABELS = dict(InquiryOutcome.choices)
+_STATUS_LABELS: dict[str, str | Promise] = dict(Status.choices)
+_DISPOSAL_LABELS: dict[str, str | Promise] = dict(DisposalWay.choices)
+_SUBSTANTIATION_LABELS: dict[str, str | Promise] = dict(Substantiation.choices)
+_INQUIRY_LABELS: dict[str, str | Promise] = dict(InquiryOutcome.choices)
 
 
 # The lookups below are plain SQL (portable between SQLite and PostgreSQL): on a lookup of a
