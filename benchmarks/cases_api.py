@@ -465,7 +465,8 @@ def postgres_settings(database_url: str) -> str:
 
     names = ("server_version", "shared_buffers", "max_wal_size", "synchronous_commit", "wal_compression")
     with psycopg.connect(database_url, autocommit=True) as conn:
-        return ", ".join(f"{n}={conn.execute(f'SHOW {n}').fetchone()[0]}" for n in names)
+        values = [(conn.execute(f"SHOW {n}").fetchone() or ("?",))[0] for n in names]
+    return ", ".join(f"{n}={v}" for n, v in zip(names, values, strict=True))
 
 
 if __name__ == "__main__":
