@@ -47,6 +47,18 @@ def check_body(**overrides: Any) -> dict[str, Any]:
     return body
 
 
+def end_case(case: Case, *, status: str, conclusion: str, problem_solved: bool, satisfaction: int) -> None:
+    """Give a case an ending (verified, partly substantiated) without walking the workflow."""
+    Case.objects.filter(pk=case.pk).update(
+        status=status,
+        disposal_way="verification",
+        substantiation="partly",
+        conclusion=conclusion,
+        problem_solved=problem_solved,
+        satisfaction=satisfaction,
+    )
+
+
 def test_the_registration_hook_is_installed() -> None:
     assert repeat_index_registered in REGISTRATION_HOOKS
 
@@ -80,14 +92,7 @@ def test_a_report_registered_a_moment_ago_is_found_by_a_check(api, staff, regist
 
 def test_the_check_says_how_the_earlier_case_ended(api, staff, register) -> None:
     earlier = register(title=TITLE, description=BODY, reporter=ANONYMOUS, parties=[])
-    Case.objects.filter(pk=earlier.pk).update(
-        status="fed_back",
-        disposal_way="verification",
-        substantiation="partly",
-        conclusion="部分属实，责令退还补偿款",
-        problem_solved=False,
-        satisfaction=2,
-    )
+    end_case(earlier, status="fed_back", conclusion="部分属实，责令退还补偿款", problem_solved=False, satisfaction=2)
     [c] = api(staff("county")).post("/api/v1/repeat-check/", check_body(), format="json").json()["candidates"]
     assert c["state"]["status"] == "fed_back" and c["state"]["label"]
     assert c["disposal"]["way"] == "verification" and c["disposal"]["label"]
@@ -277,14 +282,7 @@ def test_the_registration_answer_is_what_its_serializers_give(api, staff, regist
     phone = ReporterInput(anonymous=False, name="赵六", phone="13900139000")
     earlier = register(title=TITLE, description=BODY, reporter=phone, parties=[])  # visible to the county
     # An ended case, so every nested part of a candidate (disposal, outcome, return visit) is filled.
-    Case.objects.filter(pk=earlier.pk).update(
-        status="archived",
-        disposal_way="verification",
-        substantiation="partly",
-        conclusion="部分属实",
-        problem_solved=True,
-        satisfaction=4,
-    )
+    end_case(earlier, status="archived", conclusion="部分属实", problem_solved=True, satisfaction=4)
     register("sibling", title=TITLE, description=BODY, reporter=phone, parties=[])  # restricted
     body = check_body(
         categories=["mass.poverty_funds"], reporter={"anonymous": False, "name": "赵六", "phone": "13900139000"}
