@@ -89,16 +89,11 @@ def _save_party_keys(parties: Iterable[ReportedParty]) -> None:
 
 
 @transaction.atomic
-def repeat_index_case(*, case: Case, defer_embedding: bool = False) -> None:
+def repeat_index_case(*, case: Case) -> None:
     """Index (or re-index) one case: band rows, embedding, person cluster, party keys.
 
-    Call it inside the registration transaction after the reporter and parties are saved,
-    and again whenever the title, description, reporter or parties change.
-
-    With `defer_embedding` the model never runs here: the vector is stored only if this
-    process has it cached (a clerk's repeat check just computed it); otherwise it stays null
-    and `repeat_embed_missing_task` is dispatched after commit to fill it. Band, identity
-    and party signals find the case as soon as the transaction commits either way.
+    Call it whenever the title, description, reporter or parties of a case change, after they
+    are saved. Registration indexes its new cases through `repeat_index_registered` instead.
     """
     now = timezone.now()
     hashes = _reporter_hashes(case)
@@ -111,10 +106,7 @@ def repeat_index_case(*, case: Case, defer_embedding: bool = False) -> None:
     vector_model = doc.vector_model if doc is not None else ""
     vector = None
     if text_changed or not vector_bytes or vector_model != embedding.vector_tag():
-        if defer_embedding:
-            vector = embedding.cached_case_vector(case.title, case.description)
-        else:
-            vector = embedding.embed_case(case.title, case.description)
+        vector = embedding.embed_case(case.title, case.description)
         vector_bytes = embedding.to_bytes(vector) if vector is not None else None
         vector_model = embedding.vector_tag() if vector is not None else ""
     if text_changed:
@@ -159,9 +151,13 @@ def _after_commit(*, with_vector: list[tuple[int, Any]], lacking: list[int], now
 
 def repeat_index_registered(cases: Sequence[Case]) -> None:
     """Registration hook (intake.services.REGISTRATION_HOOKS): index the new cases in their
-    transaction, as `repeat_index_case(defer_embedding=True)` would one by one, with one
-    statement per table for all of them. A new case has no index rows to replace, so even a
-    single registration takes this path (no savepoint, no read of the rows it just wrote)."""
+    transaction, with one statement per table for all of them (a new case has no index rows
+    to replace or read back, so a single registration takes this path too).
+
+    The model never runs here: a vector is stored only if this process has it cached (a
+    clerk's repeat check just computed it); otherwise it stays null and
+    `repeat_embed_missing_task` is dispatched after commit to fill it. Band, identity and
+    party signals find the case as soon as the transaction commits either way."""
     now = timezone.now()
     persons = reporter_person_keys(keysets=[_reporter_hashes(case).identity_keys for case in cases])
     # The parties registration holds in memory: no query.
