@@ -43,10 +43,19 @@ def manage(env: dict[str, str], *args: str) -> None:
 class Server:
     """gunicorn as production runs it (DEBUG off from `env`), on a free loopback port."""
 
-    def __init__(self, env: dict[str, str], workers: int, worker_class: str = "sync", threads: int = 1) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        workers: int,
+        worker_class: str = "sync",
+        threads: int = 1,
+        app: str = "qingfeng.wsgi",
+    ) -> None:
         self.port = free_port()
         gunicorn = str(Path(PY).parent / "gunicorn")
-        cmd = [gunicorn, "qingfeng.wsgi", "-w", str(workers), "-k", worker_class, "--threads", str(threads)]
+        cmd = [gunicorn, app, "-w", str(workers), "-k", worker_class, "--threads", str(threads)]
+        if app != "qingfeng.wsgi":
+            cmd += ["--pythonpath", str(ROOT / "benchmarks")]  # a benchmark's own WSGI module
         cmd += ["-b", f"127.0.0.1:{self.port}", "--log-level", "warning"]
         if os.environ.get("BENCH_ACCESS_LOG"):
             cmd += ["--access-logfile", "-"]

@@ -365,7 +365,16 @@ def main() -> None:
         help="Celery broker the server queues background work on (repeat-detection embeddings), as in "
         "production; its queue is purged at the end. 'none' runs that work in the web workers.",
     )
+    ap.add_argument(
+        "--without",
+        default="",
+        help="experiment, not a way to run Qingfeng: serve registration with parts of its work taken out "
+        "(write, candidates, or write,candidates; see benchmarks/registration_floor.py) to measure what "
+        "no redesign of the rest could beat. Implies --only registration.",
+    )
     args = ap.parse_args()
+    if args.without:
+        args.only = "registration"
 
     env = {
         **os.environ,
@@ -382,6 +391,8 @@ def main() -> None:
         broker = ""
     if broker:
         env["CELERY_BROKER_URL"] = broker
+    if args.without:
+        env["QF_BENCH_WITHOUT"] = args.without
     if args.database_url.startswith("postgres"):
         ensure_database(args.database_url)
     manage(env, "migrate", "--noinput", "-v0")
@@ -418,7 +429,8 @@ def main() -> None:
     print(f"\ncases in the database: {total:,}   ({args.database_url.split('@')[-1]})")
     for label, u in users.items():
         print(f"  {label:8s} user: {u['office']} {u['name']}, {u['visible']:,} visible cases")
-    server = Server(env, args.workers, args.worker_class, args.threads)
+    app = "registration_floor:application" if args.without else "qingfeng.wsgi"
+    server = Server(env, args.workers, args.worker_class, args.threads, app)
     try:
         if args.only != "registration":
             print(f"\ncase list over HTTP, {args.iterations} requests each (gunicorn -w {args.workers}), ms")
@@ -435,9 +447,16 @@ def main() -> None:
                 + f", {args.seconds:.0f} s, "
                 f"{args.clients} clients over {len(tokens)} county offices"
             )
+            if args.without:
+                print(
+                    f"EXPERIMENT without {args.without}: "
+                    + ("nothing is registered; " if "write" in args.without else "")
+                    + "a ceiling for any design that still does the rest, not a result"
+                )
             reg = bench_register(server, args.database_url, tokens, args.clients, args.seconds, args.batch)
             print(
-                f"registered {reg['registered']:,}, errors {reg['errors']}, {reg['per_second']:.0f}/s "
+                ("answered " if "write" in args.without else "registered ")
+                + f"{reg['registered']:,}, errors {reg['errors']}, {reg['per_second']:.0f}/s "
                 f"(target >= 200/s), request p50 {reg['p50']:.1f} ms, p95 {reg['p95']:.1f} ms"
             )
             done = max(1, reg["registered"])
