@@ -368,6 +368,7 @@ def main() -> None:
     ap.add_argument(
         "--without",
         default="",
+        choices=["", "write", "candidates", "write,candidates"],
         help="experiment, not a way to run Qingfeng: serve registration with parts of its work taken out "
         "(write, candidates, or write,candidates; see benchmarks/registration_floor.py) to measure what "
         "no redesign of the rest could beat. Implies --only registration.",

@@ -3,9 +3,9 @@
 Nothing here is a way to run Qingfeng. It answers one question with a measurement: how fast can
 `POST /api/v1/cases/` be on this machine if a part of what the issues require were free?
 
-* `QF_BENCH_WITHOUT=write`: the request is authenticated, parsed, validated and prepared
-  (segmentation, deadlines, encryption) exactly as in `case_register`, then nothing is written:
-  no number, case, index, counts or audit entry. The answer is built from the unsaved case.
+* `QF_BENCH_WITHOUT=write`: `case_register` runs unchanged (authentication, parsing, validation,
+  preparing the rows: segmentation, deadlines, encryption) but its `_write` writes nothing: no
+  number, case, index, counts or audit entry. The answer is built from the unsaved case.
 * `QF_BENCH_WITHOUT=candidates`: the answer carries no repeat candidates (issue 4 requires them).
 * both, comma-separated: the request floor (authentication, DRF, validation, preparing the rows).
 
@@ -27,26 +27,24 @@ if _UNKNOWN:
 
 
 def _patch() -> None:
-    from django.utils import timezone
-
     from qingfeng.cases import api
     from qingfeng.intake import services
 
-    for name in ("case_register", "repeat_check"):
-        # Patching a name the view no longer uses would silently measure the whole request.
-        if not hasattr(api, name):
-            raise SystemExit(f"qingfeng.cases.api no longer calls {name}: update registration_floor.py")
+    # Patching a name the code no longer uses would silently measure the whole request.
+    for module, name in ((services, "_write"), (api, "repeat_check")):
+        if not hasattr(module, name):
+            raise SystemExit(f"{module.__name__} no longer has {name}: update registration_floor.py")
     if "write" in _WITHOUT:
 
-        def register_nothing(*, data: Any, office: Any, actor: Any, **_: Any) -> Any:
-            checked = services.validate_registration(data)
-            prepared = services._prepare(data, checked, office=office, actor=actor, now=timezone.now())
-            case = prepared.case
-            case.pk, case.number = 0, f"{office.code}-unsaved"  # what the answer shows; never stored
-            services._hold(case, "categories", prepared.categories)
-            return case
+        def write_nothing(prepared: list[Any], **_: Any) -> list[Any]:
+            # case_register has validated and prepared the rows as always; only the transaction's
+            # writes are skipped, and the answer is built from the unsaved cases.
+            for p in prepared:
+                p.case.pk, p.case.number = 0, f"{p.case.received_office.code}-unsaved"
+                services._hold(p.case, "categories", p.categories)
+            return [p.case for p in prepared]
 
-        api.case_register = register_nothing  # type: ignore[assignment]
+        services._write = write_nothing  # type: ignore[assignment]
     if "candidates" in _WITHOUT:
         api.repeat_check = lambda **_: []  # type: ignore[assignment]
 
